@@ -1,0 +1,17 @@
+//! Shared types of the SRE Challenge.
+//!
+//! - [`manifest`]: `content/challenge.toml`, the single description of the challenge that the site,
+//!   `sre-check` and `sre-intake` all read.
+//! - [`report`]: the JSON report `sre-check` writes and `sre-intake` receives (`sre-check.report/1`).
+//! - [`topic`]: the six topic ids.
+//!
+//! No I/O here: callers read files and hand text in, so every function is deterministic and the
+//! crate also compiles to wasm for the site.
+
+pub mod manifest;
+pub mod report;
+pub mod topic;
+
+pub use manifest::{AnswerSlot, CheckSpec, Criterion, Manifest, ManifestError, Topic};
+pub use report::{CheckResult, Report, ReportError, Status, TopicReport};
+pub use topic::{TopicId, UnknownTopic};

@@ -1,0 +1,568 @@
+//! The challenge manifest, `content/challenge.toml`.
+//!
+//! Every component reads it: the site renders topics from it, `sre-check` embeds it to lay out the
+//! starter kit and name its checks, and `sre-intake` builds the reviewer rubric from its criteria and
+//! maps answer slots to file names.
+
+use std::collections::BTreeSet;
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::topic::TopicId;
+
+/// The whole challenge: its identity and its six topics in order.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Manifest {
+    /// Title, version and top-level files.
+    pub challenge: Challenge,
+    /// The topics, in the order the candidate reads them.
+    #[serde(rename = "topic")]
+    pub topics: Vec<Topic>,
+}
+
+/// What identifies this edition of the challenge.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Challenge {
+    /// Shown as the site title.
+    pub title: String,
+    /// `MAJOR.MINOR.PATCH`; reports name the version they were made against.
+    pub version: String,
+    /// The main README, relative to the content root.
+    pub readme: String,
+    /// Top-level files handed out (README.md, feedback.txt).
+    pub files: Vec<String>,
+}
+
+/// One topic of the challenge.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Topic {
+    /// Stable id: `iac`, `os`, `monitoring`, `postgres`, `leadership`, `feedback`.
+    pub id: TopicId,
+    /// Position in the challenge, 1 to 6 (shown as a Roman numeral).
+    pub number: u8,
+    /// Human title, e.g. "Infrastructure as Code".
+    pub title: String,
+    /// One sentence: what the candidate shows in this topic (overview cards).
+    pub objective: String,
+    /// The topic's instructions: a markdown file, optionally `#section` of it
+    /// (topics V and VI live as sections of the main README).
+    pub readme: String,
+    /// Whether the machine checks of this topic need a Docker engine.
+    #[serde(default)]
+    pub docker: bool,
+    /// Evaluation criteria, word for word as the challenge states them.
+    #[serde(default)]
+    pub criteria: Vec<Criterion>,
+    /// Files of this topic handed out in the starter kit, relative to the content root.
+    #[serde(default)]
+    pub files: Vec<String>,
+    /// Written answers the candidate gives for this topic.
+    #[serde(default)]
+    pub answers: Vec<AnswerSlot>,
+    /// Machine checks `sre-check` runs for this topic, in order.
+    #[serde(default)]
+    pub checks: Vec<CheckSpec>,
+}
+
+/// An evaluation criterion reviewers score from 1 to 4.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Criterion {
+    /// Short name, e.g. "Understanding Errors".
+    pub name: String,
+    /// One line: what the reviewer looks for.
+    pub description: String,
+}
+
+/// A written answer: a short id used by the API and the file the challenge expects it in.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AnswerSlot {
+    /// Short id, e.g. `infra`, `feedback` (`PUT /api/v1/answers/{id}`).
+    pub id: String,
+    /// What the answer is about, shown above the editor.
+    pub title: String,
+    /// Accepted file names relative to the working copy; the first is the canonical one,
+    /// used for exports. Topic V accepts `technical-leadership.md` or `.txt`.
+    pub files: Vec<String>,
+    /// How the answer is written; markdown answers get a preview.
+    #[serde(default)]
+    pub format: AnswerFormat,
+    /// Starting text of the editor when the file is not handed out (e.g. expected headings).
+    #[serde(default)]
+    pub template: Option<String>,
+}
+
+/// The format of a written answer.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AnswerFormat {
+    /// Markdown, previewed as HTML.
+    #[default]
+    Markdown,
+    /// Plain text.
+    Text,
+}
+
+/// A machine check, as listed to the candidate before it runs.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CheckSpec {
+    /// Id unique within the topic, e.g. `build`, `idempotence`.
+    pub id: String,
+    /// One line shown in progress and in the report.
+    pub title: String,
+}
+
+/// Why a manifest was rejected. Each message names the field and what to write instead.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ManifestError {
+    /// The TOML does not parse or does not match the schema (this includes unknown topic ids).
+    #[error("challenge.toml does not parse: {0}")]
+    Parse(String),
+    /// The version is not `MAJOR.MINOR.PATCH`.
+    #[error("challenge version `{0}` is not MAJOR.MINOR.PATCH (e.g. 1.0.0)")]
+    BadVersion(String),
+    /// A topic is listed twice.
+    #[error("topic `{0}` is listed twice")]
+    DuplicateTopic(TopicId),
+    /// One of the six topics is absent.
+    #[error("topic `{0}` is missing: the challenge has all six topics")]
+    MissingTopic(TopicId),
+    /// Topic numbers are not 1, 2, 3… in order.
+    #[error(
+        "topic `{topic}` has number {found}, expected {expected} (topics are numbered in order from 1)"
+    )]
+    BadNumber {
+        /// The topic.
+        topic: TopicId,
+        /// Its number in the file.
+        found: u8,
+        /// The number its position implies.
+        expected: u8,
+    },
+    /// An answer slot id is used twice across the manifest.
+    #[error("answer slot `{0}` is defined twice: slot ids are unique across topics")]
+    DuplicateSlot(String),
+    /// An answer slot id is not a short lowercase word.
+    #[error("answer slot id `{0}` must be 1-32 characters of a-z, 0-9 and '-'")]
+    BadSlotId(String),
+    /// An answer slot names no file.
+    #[error("answer slot `{0}` names no file: give at least one in `files`")]
+    SlotWithoutFile(String),
+    /// A check id is used twice within one topic.
+    #[error("check `{check}` is listed twice in topic `{topic}`")]
+    DuplicateCheck {
+        /// The topic.
+        topic: TopicId,
+        /// The repeated check id.
+        check: String,
+    },
+    /// A path is absolute, climbs out with `..`, or is otherwise unsafe to write.
+    #[error("path `{0}` must be relative, use '/', and stay inside the challenge (no '..')")]
+    BadPath(String),
+    /// A file the manifest names does not exist in the content folder.
+    #[error("{path} is named by the manifest ({owner}) but does not exist in the content folder")]
+    MissingFile {
+        /// Which part of the manifest names it.
+        owner: String,
+        /// The path.
+        path: String,
+    },
+}
+
+impl Manifest {
+    /// Parses and validates `challenge.toml` (structure only; see [`Manifest::check_files`]).
+    pub fn from_toml(text: &str) -> Result<Manifest, ManifestError> {
+        let manifest: Manifest =
+            toml::from_str(text).map_err(|e| ManifestError::Parse(e.to_string()))?;
+        manifest.validate()?;
+        Ok(manifest)
+    }
+
+    /// Checks what can be checked without reading files: version, the six topics in order,
+    /// unique ids, safe paths.
+    pub fn validate(&self) -> Result<(), ManifestError> {
+        if !is_version(&self.challenge.version) {
+            return Err(ManifestError::BadVersion(self.challenge.version.clone()));
+        }
+        let mut seen = BTreeSet::new();
+        for (i, topic) in self.topics.iter().enumerate() {
+            if !seen.insert(topic.id) {
+                return Err(ManifestError::DuplicateTopic(topic.id));
+            }
+            let expected = u8::try_from(i + 1).unwrap_or(u8::MAX);
+            if topic.number != expected {
+                return Err(ManifestError::BadNumber {
+                    topic: topic.id,
+                    found: topic.number,
+                    expected,
+                });
+            }
+            let mut checks = BTreeSet::new();
+            for check in &topic.checks {
+                if !checks.insert(check.id.as_str()) {
+                    return Err(ManifestError::DuplicateCheck {
+                        topic: topic.id,
+                        check: check.id.clone(),
+                    });
+                }
+            }
+        }
+        if let Some(missing) = TopicId::ALL.into_iter().find(|t| !seen.contains(t)) {
+            return Err(ManifestError::MissingTopic(missing));
+        }
+        let mut slots = BTreeSet::new();
+        for slot in self.slots().map(|(_, s)| s) {
+            if !is_slot_id(&slot.id) {
+                return Err(ManifestError::BadSlotId(slot.id.clone()));
+            }
+            if !slots.insert(slot.id.as_str()) {
+                return Err(ManifestError::DuplicateSlot(slot.id.clone()));
+            }
+            if slot.files.is_empty() {
+                return Err(ManifestError::SlotWithoutFile(slot.id.clone()));
+            }
+        }
+        for (_, path) in self.content_paths().chain(self.answer_paths()) {
+            if !is_safe_path(path) {
+                return Err(ManifestError::BadPath(path.to_owned()));
+            }
+        }
+        Ok(())
+    }
+
+    /// Checks that every file the manifest hands out or reads exists, using `exists` to ask
+    /// (the caller decides where the content lives: a folder, an embedded copy).
+    pub fn check_files(&self, exists: impl Fn(&str) -> bool) -> Result<(), ManifestError> {
+        for (owner, path) in self.content_paths() {
+            if !exists(path) {
+                return Err(ManifestError::MissingFile {
+                    owner,
+                    path: path.to_owned(),
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// The topic with this id. Every id is present in a validated manifest.
+    pub fn topic(&self, id: TopicId) -> Option<&Topic> {
+        self.topics.iter().find(|t| t.id == id)
+    }
+
+    /// Every answer slot with its topic, in challenge order.
+    pub fn slots(&self) -> impl Iterator<Item = (&Topic, &AnswerSlot)> {
+        self.topics
+            .iter()
+            .flat_map(|t| t.answers.iter().map(move |s| (t, s)))
+    }
+
+    /// The answer slot with this id, and its topic.
+    pub fn slot(&self, id: &str) -> Option<(&Topic, &AnswerSlot)> {
+        self.slots().find(|(_, s)| s.id == id)
+    }
+
+    /// Every file of the starter kit: the top-level files, then each topic's, without repeats.
+    pub fn starter_files(&self) -> Vec<&str> {
+        let mut seen = BTreeSet::new();
+        self.challenge
+            .files
+            .iter()
+            .chain(self.topics.iter().flat_map(|t| t.files.iter()))
+            .map(String::as_str)
+            .filter(|p| seen.insert(*p))
+            .collect()
+    }
+
+    /// Every path handed out or read (readmes, starter files), with the part of the manifest
+    /// that names it.
+    fn content_paths(&self) -> impl Iterator<Item = (String, &str)> {
+        let top = std::iter::once((
+            "challenge readme".to_owned(),
+            self.challenge.readme.as_str(),
+        ))
+        .chain(
+            self.challenge
+                .files
+                .iter()
+                .map(|f| ("challenge files".to_owned(), f.as_str())),
+        );
+        let topics = self.topics.iter().flat_map(|t| {
+            std::iter::once((format!("topic {} readme", t.id), t.readme_file())).chain(
+                t.files
+                    .iter()
+                    .map(move |f| (format!("topic {} files", t.id), f.as_str())),
+            )
+        });
+        top.chain(topics)
+    }
+
+    /// Every file an answer may be written to (these need not be handed out).
+    fn answer_paths(&self) -> impl Iterator<Item = (String, &str)> {
+        self.slots().flat_map(|(_, s)| {
+            s.files
+                .iter()
+                .map(move |f| (format!("answer slot {}", s.id), f.as_str()))
+        })
+    }
+}
+
+impl Topic {
+    /// The readme file, without any `#section`.
+    pub fn readme_file(&self) -> &str {
+        self.readme.split_once('#').map_or(&self.readme, |(f, _)| f)
+    }
+
+    /// The section of the readme file this topic is about, when it is only a part of a file.
+    pub fn readme_section(&self) -> Option<&str> {
+        self.readme.split_once('#').map(|(_, s)| s)
+    }
+
+    /// The topic number as a Roman numeral (I to VI), as the challenge writes it.
+    pub fn roman(&self) -> &'static str {
+        const ROMAN: [&str; 7] = ["?", "I", "II", "III", "IV", "V", "VI"];
+        ROMAN.get(usize::from(self.number)).copied().unwrap_or("?")
+    }
+
+    /// The check spec with this id.
+    pub fn check(&self, id: &str) -> Option<&CheckSpec> {
+        self.checks.iter().find(|c| c.id == id)
+    }
+}
+
+impl AnswerSlot {
+    /// The file name used when exporting this answer.
+    pub fn canonical_file(&self) -> &str {
+        self.files.first().map_or("", String::as_str)
+    }
+}
+
+/// A digest of the handed-out content: sha256 over each file's path and bytes, in the order given.
+/// Reports carry it so a reviewer knows exactly which edition the candidate worked on.
+pub fn content_digest<'a>(files: impl IntoIterator<Item = (&'a str, &'a [u8])>) -> String {
+    let mut hasher = Sha256::new();
+    for (path, bytes) in files {
+        hasher.update((path.len() as u64).to_le_bytes());
+        hasher.update(path.as_bytes());
+        hasher.update((bytes.len() as u64).to_le_bytes());
+        hasher.update(bytes);
+    }
+    format!("sha256:{}", hex(&hasher.finalize()))
+}
+
+pub(crate) fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn is_version(v: &str) -> bool {
+    let parts: Vec<&str> = v.split('.').collect();
+    parts.len() == 3
+        && parts
+            .iter()
+            .all(|p| !p.is_empty() && p.len() <= 9 && p.bytes().all(|b| b.is_ascii_digit()))
+}
+
+fn is_slot_id(id: &str) -> bool {
+    (1..=32).contains(&id.len())
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+}
+
+/// Relative, '/'-separated, no empty, `.` or `..` components: safe to join onto a directory.
+pub fn is_safe_path(path: &str) -> bool {
+    !path.is_empty()
+        && !path.contains('\\')
+        && !path.contains('\0')
+        && path
+            .split('/')
+            .all(|c| !c.is_empty() && c != "." && c != "..")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const CONTENT: &str = include_str!("../../../content/challenge.toml");
+
+    fn manifest() -> Manifest {
+        Manifest::from_toml(CONTENT).expect("content/challenge.toml is valid")
+    }
+
+    #[test]
+    fn the_real_manifest_has_six_topics_in_order() {
+        let m = manifest();
+        let ids: Vec<TopicId> = m.topics.iter().map(|t| t.id).collect();
+        assert_eq!(ids, TopicId::ALL);
+        assert_eq!(m.topics[3].roman(), "IV");
+    }
+
+    #[test]
+    fn the_real_manifest_criteria_match_the_challenge() {
+        let m = manifest();
+        let names = |id| -> Vec<&str> {
+            m.topic(id)
+                .unwrap()
+                .criteria
+                .iter()
+                .map(|c| c.name.as_str())
+                .collect()
+        };
+        assert_eq!(
+            names(TopicId::Iac),
+            [
+                "Understanding Errors",
+                "Problem-Solving",
+                "Best Practices with Ansible"
+            ]
+        );
+        assert_eq!(
+            names(TopicId::Os),
+            ["Accuracy", "Complexity", "Best Practices"]
+        );
+        assert_eq!(
+            names(TopicId::Monitoring),
+            [
+                "Comprehensiveness",
+                "Customization",
+                "Effectiveness",
+                "Understanding"
+            ]
+        );
+        assert_eq!(
+            names(TopicId::Postgres),
+            [
+                "Technical Depth",
+                "Problem-Solving",
+                "Communication",
+                "Practical Application",
+                "Troubleshooting",
+                "Crisis management"
+            ]
+        );
+        assert_eq!(
+            names(TopicId::Leadership),
+            [
+                "Strategic Thinking",
+                "Depth of Knowledge",
+                "Clear Communication",
+                "Informed Decisions",
+                "Trade-off Management"
+            ]
+        );
+        assert!(m.topic(TopicId::Feedback).unwrap().criteria.is_empty());
+    }
+
+    #[test]
+    fn slots_map_to_the_files_the_challenge_expects() {
+        let m = manifest();
+        assert_eq!(
+            m.slot("feedback").unwrap().1.canonical_file(),
+            "feedback.txt"
+        );
+        let leadership = m.slot("leadership").unwrap().1;
+        assert_eq!(
+            leadership.files,
+            ["technical-leadership.md", "technical-leadership.txt"]
+        );
+        assert_eq!(m.slot("infra").unwrap().0.id, TopicId::Iac);
+        assert!(m.slot("nope").is_none());
+    }
+
+    #[test]
+    fn round_trips_through_json_for_the_site() {
+        let m = manifest();
+        let json = serde_json::to_string(&m).unwrap();
+        let back: Manifest = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, m);
+    }
+
+    #[test]
+    fn unknown_topic_is_rejected_with_the_valid_ids() {
+        let text = CONTENT.replacen("id = \"feedback\"", "id = \"kubernetes\"", 1);
+        let err = Manifest::from_toml(&text).unwrap_err();
+        let msg = err.to_string();
+        assert!(msg.contains("kubernetes"), "{msg}");
+        assert!(msg.contains("feedback"), "{msg}");
+    }
+
+    #[test]
+    fn missing_topic_is_rejected() {
+        let mut m = manifest();
+        m.topics.pop();
+        assert_eq!(
+            m.validate(),
+            Err(ManifestError::MissingTopic(TopicId::Feedback))
+        );
+    }
+
+    #[test]
+    fn bad_version_is_rejected() {
+        for bad in ["1.0", "v1.0.0", "1.0.0-rc1", "", "1..0"] {
+            let mut m = manifest();
+            m.challenge.version = bad.to_owned();
+            assert_eq!(m.validate(), Err(ManifestError::BadVersion(bad.to_owned())));
+        }
+    }
+
+    #[test]
+    fn unsafe_paths_are_rejected() {
+        for bad in ["../etc/passwd", "/etc/passwd", "a//b", "a\\b", "./a"] {
+            let mut m = manifest();
+            m.topics[0].files.push(bad.to_owned());
+            assert_eq!(m.validate(), Err(ManifestError::BadPath(bad.to_owned())));
+        }
+    }
+
+    #[test]
+    fn duplicate_slots_and_checks_are_rejected() {
+        let mut m = manifest();
+        let slot = m.topics[0].answers[0].clone();
+        m.topics[1].answers.push(slot.clone());
+        assert_eq!(m.validate(), Err(ManifestError::DuplicateSlot(slot.id)));
+
+        let mut m = manifest();
+        let check = m.topics[0].checks[0].clone();
+        m.topics[0].checks.push(check.clone());
+        assert!(matches!(
+            m.validate(),
+            Err(ManifestError::DuplicateCheck { .. })
+        ));
+    }
+
+    #[test]
+    fn missing_files_are_named() {
+        let m = manifest();
+        assert_eq!(m.check_files(|_| true), Ok(()));
+        let err = m.check_files(|p| p != "feedback.txt").unwrap_err();
+        assert!(
+            err.to_string()
+                .starts_with("feedback.txt is named by the manifest"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn answer_files_need_not_be_handed_out() {
+        let m = manifest();
+        let absent = ["technical-leadership.md", "technical-leadership.txt"];
+        assert_eq!(m.check_files(|p| !absent.contains(&p)), Ok(()));
+    }
+
+    #[test]
+    fn sections_and_digests() {
+        let m = manifest();
+        let leadership = m.topic(TopicId::Leadership).unwrap();
+        assert_eq!(leadership.readme_file(), "README.md");
+        assert!(leadership.readme_section().is_some());
+        let a = content_digest([("a", &b"1"[..]), ("b", &b"2"[..])]);
+        let b = content_digest([("a", &b"12"[..]), ("b", &b""[..])]);
+        assert_ne!(a, b, "path and length framing keeps digests apart");
+        assert!(a.starts_with("sha256:") && a.len() == 7 + 64);
+    }
+}

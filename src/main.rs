@@ -1,0 +1,3 @@
+//! The candidate site (placeholder until the site skeleton lands).
+
+fn main() {}
