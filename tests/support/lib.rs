@@ -1,5 +1,7 @@
 //! Helpers shared by the end-to-end tests.
 
+pub mod checker;
+
 use std::path::PathBuf;
 
 /// The repository root.
