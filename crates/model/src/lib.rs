@@ -4,10 +4,12 @@
 //!   `sre-check` and `sre-intake` all read.
 //! - [`report`]: the JSON report `sre-check` writes and `sre-intake` receives (`sre-check.report/1`).
 //! - [`topic`]: the six topic ids.
+//! - [`hints`]: which expected parts a written answer shows, for reviewers (never scores).
 //!
 //! No I/O here: callers read files and hand text in, so every function is deterministic and the
 //! crate also compiles to wasm for the site.
 
+pub mod hints;
 pub mod manifest;
 pub mod report;
 pub mod topic;
