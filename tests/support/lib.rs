@@ -1,6 +1,12 @@
 //! Helpers shared by the end-to-end tests.
+//!
+//! - [`checker`]: running `sre-check` on fixture folders.
+//! - [`postgres`]: a throwaway PostgreSQL server.
+//! - [`intake`]: a real `sre-intake` with its database, and an HTTP client.
 
 pub mod checker;
+pub mod intake;
+pub mod postgres;
 
 use std::path::PathBuf;
 
