@@ -17,7 +17,11 @@ fn main() {
          pub static STARTERS: &[(&str, &str)] = &[\n",
     );
     for (_, slot) in manifest.slots() {
-        let handed_out = slot.files.iter().map(|f| content.join(f)).find(|p| p.is_file());
+        let handed_out = slot
+            .files
+            .iter()
+            .map(|f| content.join(f))
+            .find(|p| p.is_file());
         if let Some(path) = handed_out {
             let path = path
                 .canonicalize()

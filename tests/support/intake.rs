@@ -176,7 +176,11 @@ pub fn reviewer(bin: &Path, backend: &Backend, name: &str) -> String {
 /// A new candidate: their link and token (the link's last segment).
 pub fn invite(bin: &Path, backend: &Backend, name: &str) -> (String, String) {
     let link = cli(bin, backend, &["invite", "create", "--name", name]).expect("invite create");
-    let token = link.rsplit('/').next().expect("a link has segments").to_owned();
+    let token = link
+        .rsplit('/')
+        .next()
+        .expect("a link has segments")
+        .to_owned();
     (link, token)
 }
 
@@ -255,7 +259,12 @@ impl Http {
         let headers = response
             .headers()
             .iter()
-            .map(|(n, v)| (n.as_str().to_owned(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
+            .map(|(n, v)| {
+                (
+                    n.as_str().to_owned(),
+                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                )
+            })
             .collect();
         let mut bytes = Vec::new();
         response
@@ -278,9 +287,19 @@ impl Http {
     }
 
     /// A JSON request with a bearer token and extra headers.
-    pub fn json(&self, method: &str, url: &str, token: &str, headers: &[(&str, &str)], body: &Value) -> Reply {
+    pub fn json(
+        &self,
+        method: &str,
+        url: &str,
+        token: &str,
+        headers: &[(&str, &str)],
+        body: &Value,
+    ) -> Reply {
         let auth = format!("Bearer {token}");
-        let mut all = vec![("authorization", auth.as_str()), ("content-type", "application/json")];
+        let mut all = vec![
+            ("authorization", auth.as_str()),
+            ("content-type", "application/json"),
+        ];
         all.extend_from_slice(headers);
         self.send(method, url, &all, body.to_string().as_bytes())
             .expect("the server answers")

@@ -41,10 +41,14 @@ pub struct Settings {
 impl Default for Settings {
     fn default() -> Settings {
         Settings {
-            settings: [("fsync", "off"), ("full_page_writes", "off"), ("max_connections", "200")]
-                .iter()
-                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-                .collect(),
+            settings: [
+                ("fsync", "off"),
+                ("full_page_writes", "off"),
+                ("max_connections", "200"),
+            ]
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect(),
         }
     }
 }
@@ -70,7 +74,15 @@ impl Postgres {
         let initdb = run_as(as_root, &pg_bin("initdb")?)
             .arg("-D")
             .arg(&data)
-            .args(["-U", "postgres", "--auth=trust", "-E", "UTF8", "--locale=C", "--no-sync"])
+            .args([
+                "-U",
+                "postgres",
+                "--auth=trust",
+                "-E",
+                "UTF8",
+                "--locale=C",
+                "--no-sync",
+            ])
             .output()
             .context("running initdb")?;
         anyhow::ensure!(
@@ -205,13 +217,22 @@ fn free_port() -> anyhow::Result<u16> {
 /// A PostgreSQL server binary: on PATH, else the newest Debian installation.
 pub fn pg_bin(name: &str) -> anyhow::Result<PathBuf> {
     let on_path = std::env::var_os("PATH")
-        .map(|p| std::env::split_paths(&p).map(|d| d.join(name)).collect::<Vec<_>>())
+        .map(|p| {
+            std::env::split_paths(&p)
+                .map(|d| d.join(name))
+                .collect::<Vec<_>>()
+        })
         .unwrap_or_default();
     if let Some(found) = on_path.into_iter().find(|p| p.is_file()) {
         return Ok(found);
     }
     let mut versions: Vec<PathBuf> = std::fs::read_dir("/usr/lib/postgresql")
-        .map(|entries| entries.filter_map(Result::ok).map(|e| e.path().join("bin").join(name)).collect())
+        .map(|entries| {
+            entries
+                .filter_map(Result::ok)
+                .map(|e| e.path().join("bin").join(name))
+                .collect()
+        })
         .unwrap_or_default();
     versions.sort();
     versions

@@ -50,9 +50,18 @@ mod tests {
 
     #[test]
     fn the_embedded_manifest_parses_and_knows_the_starters() {
-        let feedback = slot("feedback").expect("the challenge has a feedback slot").1;
-        assert!(starter(feedback).contains("improve"), "{}", starter(feedback));
-        assert!(is_unchanged(feedback, &format!("  {}\n", starter(feedback))));
+        let feedback = slot("feedback")
+            .expect("the challenge has a feedback slot")
+            .1;
+        assert!(
+            starter(feedback).contains("improve"),
+            "{}",
+            starter(feedback)
+        );
+        assert!(is_unchanged(
+            feedback,
+            &format!("  {}\n", starter(feedback))
+        ));
         let leadership = slot("leadership").expect("topic V has a slot").1;
         assert!(starter(leadership).contains("## Strategy"));
         assert!(slot("../etc/passwd").is_none());

@@ -64,7 +64,12 @@ pub enum InviteCommand {
         #[arg(long, value_name = "DAYS", default_value_t = crate::invites::DEFAULT_EXPIRY_DAYS)]
         expires: u32,
         /// The site's address as candidates reach it; the link starts with it.
-        #[arg(long, value_name = "URL", env = "SRE_INTAKE_PUBLIC_URL", default_value = "http://127.0.0.1:8080")]
+        #[arg(
+            long,
+            value_name = "URL",
+            env = "SRE_INTAKE_PUBLIC_URL",
+            default_value = "http://127.0.0.1:8080"
+        )]
         public_url: String,
         /// The database.
         #[command(flatten)]
@@ -94,7 +99,12 @@ pub struct DbArgs {
     pub data_dir: Option<PathBuf>,
     /// A database URL (postgres://user:password@host/db for PostgreSQL) instead of the embedded
     /// SQLite file.
-    #[arg(long, value_name = "URL", env = "SRE_INTAKE_DATABASE", hide_env_values = true)]
+    #[arg(
+        long,
+        value_name = "URL",
+        env = "SRE_INTAKE_DATABASE",
+        hide_env_values = true
+    )]
     pub database: Option<String>,
     /// How long to retry a database that does not answer yet (e.g. still starting).
     #[arg(long, value_name = "SECONDS", default_value_t = 30)]
@@ -118,7 +128,12 @@ pub struct ServeArgs {
     pub public_url: Option<String>,
     /// An origin allowed to call the API from a browser, when the site is hosted elsewhere
     /// (e.g. https://challenge.example.com); repeat or separate with commas.
-    #[arg(long = "cors-origin", value_name = "ORIGIN", env = "SRE_INTAKE_CORS_ORIGINS", value_delimiter = ',')]
+    #[arg(
+        long = "cors-origin",
+        value_name = "ORIGIN",
+        env = "SRE_INTAKE_CORS_ORIGINS",
+        value_delimiter = ','
+    )]
     pub cors_origins: Vec<String>,
     /// Requests per second each token may make on average (0: no limit).
     #[arg(long, value_name = "N", default_value_t = 10.0)]

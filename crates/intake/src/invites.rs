@@ -48,14 +48,20 @@ pub struct InviteRequest<'a> {
 }
 
 /// Validates and stores an invite.
-pub async fn create(db: &Db, public_url: &str, req: InviteRequest<'_>) -> Result<Invite, InviteError> {
+pub async fn create(
+    db: &Db,
+    public_url: &str,
+    req: InviteRequest<'_>,
+) -> Result<Invite, InviteError> {
     let name = req.name.trim();
     check_text("name", name, 200)?;
     let email = req.email.map(str::trim).filter(|e| !e.is_empty());
     if let Some(email) = email {
         check_text("email", email, 320)?;
         if !email.contains('@') || email.contains(char::is_whitespace) {
-            return Err(InviteError::Invalid(format!("email `{email}` is not an address")));
+            return Err(InviteError::Invalid(format!(
+                "email `{email}` is not an address"
+            )));
         }
     }
     let days = req.expires_days.unwrap_or(DEFAULT_EXPIRY_DAYS);
@@ -116,8 +122,14 @@ mod tests {
 
     #[test]
     fn links_end_with_the_token() {
-        assert_eq!(link("https://x.example/", "tok"), "https://x.example/invite/tok");
-        assert_eq!(link("https://x.example/sub", "tok"), "https://x.example/sub/invite/tok");
+        assert_eq!(
+            link("https://x.example/", "tok"),
+            "https://x.example/invite/tok"
+        );
+        assert_eq!(
+            link("https://x.example/sub", "tok"),
+            "https://x.example/sub/invite/tok"
+        );
     }
 
     #[test]

@@ -157,7 +157,11 @@ pub async fn label_route(request: Request, next: Next) -> Response {
 }
 
 /// Outer layer: times every request, counts it, and writes one access-log line.
-pub async fn observe(State(metrics): State<Arc<Metrics>>, request: Request, next: Next) -> Response {
+pub async fn observe(
+    State(metrics): State<Arc<Metrics>>,
+    request: Request,
+    next: Next,
+) -> Response {
     let started = Instant::now();
     let method = request.method().as_str().to_owned();
     let path = request.uri().path().to_owned();

@@ -83,8 +83,16 @@ mod tests {
         let wait = limiter.check_at("a", t0).unwrap_err();
         assert!((wait.as_secs_f64() - 0.5).abs() < 1e-6, "{wait:?}");
         assert!(limiter.check_at("b", t0).is_ok(), "keys are independent");
-        assert!(limiter.check_at("a", t0 + Duration::from_millis(500)).is_ok());
-        assert!(limiter.check_at("a", t0 + Duration::from_millis(500)).is_err());
+        assert!(
+            limiter
+                .check_at("a", t0 + Duration::from_millis(500))
+                .is_ok()
+        );
+        assert!(
+            limiter
+                .check_at("a", t0 + Duration::from_millis(500))
+                .is_err()
+        );
     }
 
     #[test]

@@ -85,14 +85,27 @@ mod tests {
                     [click](javascript:alert(3)) <a href=\"https://example.com\" onclick=\"x()\">ok</a>\n\n\
                     <iframe src=\"https://evil.example\"></iframe><style>body{}</style>\n\n[rel](../admin)";
         let html = answer_html(AnswerFormat::Markdown, text);
-        for bad in ["<script", "alert(1)", "onerror", "javascript:", "onclick", "<iframe", "<style", "<img", "../admin"] {
+        for bad in [
+            "<script",
+            "alert(1)",
+            "onerror",
+            "javascript:",
+            "onclick",
+            "<iframe",
+            "<style",
+            "<img",
+            "../admin",
+        ] {
             assert!(!html.contains(bad), "{bad} survived in {html}");
         }
         assert!(
             html.contains("href=\"https://example.com\" rel=\"noopener noreferrer nofollow\""),
             "{html}"
         );
-        assert!(html.contains(">rel</a>"), "the relative link keeps its text: {html}");
+        assert!(
+            html.contains(">rel</a>"),
+            "the relative link keeps its text: {html}"
+        );
     }
 
     #[test]

@@ -121,7 +121,10 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
     let (stop_tx, stop_rx) = watch::channel(false);
     tokio::spawn(async move {
         let signal = shutdown_signal().await;
-        tracing::info!(signal, "shutting down: no new connections, finishing in-flight requests");
+        tracing::info!(
+            signal,
+            "shutting down: no new connections, finishing in-flight requests"
+        );
         stop_tx.send_replace(true);
     });
     let mut graceful = stop_rx.clone();
@@ -163,8 +166,14 @@ mod tests {
 
     #[test]
     fn urls_are_checked_and_normalized() {
-        assert_eq!(checked_url("https://x.example/").unwrap(), "https://x.example");
-        assert_eq!(checked_url("http://127.0.0.1:8080").unwrap(), "http://127.0.0.1:8080");
+        assert_eq!(
+            checked_url("https://x.example/").unwrap(),
+            "https://x.example"
+        );
+        assert_eq!(
+            checked_url("http://127.0.0.1:8080").unwrap(),
+            "http://127.0.0.1:8080"
+        );
         for bad in ["x.example", "ftp://x", "https://", "http://a b"] {
             assert!(checked_url(bad).is_err(), "{bad}");
         }

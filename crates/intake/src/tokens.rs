@@ -85,7 +85,13 @@ mod tests {
 
     #[test]
     fn malformed_tokens_are_refused() {
-        for bad in ["", "abc", &"a".repeat(44), &format!("{}/", "a".repeat(42)), &"é".repeat(21)] {
+        for bad in [
+            "",
+            "abc",
+            &"a".repeat(44),
+            &format!("{}/", "a".repeat(42)),
+            &"é".repeat(21),
+        ] {
             assert!(!is_well_formed(bad), "{bad}");
         }
     }

@@ -67,7 +67,14 @@ fn report(evidence: &str) -> Report {
     }
 }
 
-fn put(http: &Http, server: &Intake, token: &str, slot: &str, pre: (&str, &str), text: &str) -> sre_e2e::intake::Reply {
+fn put(
+    http: &Http,
+    server: &Intake,
+    token: &str,
+    slot: &str,
+    pre: (&str, &str),
+    text: &str,
+) -> sre_e2e::intake::Reply {
     http.json(
         "PUT",
         &server.url(&format!("/api/v1/answers/{slot}")),
@@ -77,8 +84,19 @@ fn put(http: &Http, server: &Intake, token: &str, slot: &str, pre: (&str, &str),
     )
 }
 
-fn post_report(http: &Http, server: &Intake, token: &str, report: &Report) -> sre_e2e::intake::Reply {
-    http.json("POST", &server.url("/api/v1/reports"), token, &[], &serde_json::to_value(report).unwrap())
+fn post_report(
+    http: &Http,
+    server: &Intake,
+    token: &str,
+    report: &Report,
+) -> sre_e2e::intake::Reply {
+    http.json(
+        "POST",
+        &server.url("/api/v1/reports"),
+        token,
+        &[],
+        &serde_json::to_value(report).unwrap(),
+    )
 }
 
 fn scenario(backend: &Backend) {
@@ -99,25 +117,66 @@ fn scenario(backend: &Backend) {
     assert_eq!(missing.status, 404, "{}", missing.body);
 
     // Writes need a precondition; the first version is created with If-None-Match: *.
-    let bare = http.json("PUT", &url("/api/v1/answers/feedback"), &ada, &[], &json!({"text": "x"}));
+    let bare = http.json(
+        "PUT",
+        &url("/api/v1/answers/feedback"),
+        &ada,
+        &[],
+        &json!({"text": "x"}),
+    );
     assert_eq!(bare.status, 428, "{}", bare.body);
-    let first = put(&http, &server, &ada, "feedback", ("if-none-match", "*"), "First draft.");
+    let first = put(
+        &http,
+        &server,
+        &ada,
+        "feedback",
+        ("if-none-match", "*"),
+        "First draft.",
+    );
     assert_eq!(first.status, 201, "{}", first.body);
     assert_eq!(first.header("etag"), Some("\"1\""));
-    let again = put(&http, &server, &ada, "feedback", ("if-none-match", "*"), "Other tab.");
+    let again = put(
+        &http,
+        &server,
+        &ada,
+        "feedback",
+        ("if-none-match", "*"),
+        "Other tab.",
+    );
     assert_eq!(again.status, 412, "{}", again.body);
     assert_eq!(again.json()["current"]["version"], 1);
 
     // Then If-Match with the version last read; a stale one gets 412 with the current version.
-    let second = put(&http, &server, &ada, "feedback", ("if-match", "\"1\""), "Second draft.");
+    let second = put(
+        &http,
+        &server,
+        &ada,
+        "feedback",
+        ("if-match", "\"1\""),
+        "Second draft.",
+    );
     assert_eq!(second.status, 200, "{}", second.body);
     assert_eq!(second.header("etag"), Some("\"2\""));
-    let stale = put(&http, &server, &ada, "feedback", ("if-match", "\"1\""), "Stale tab.");
+    let stale = put(
+        &http,
+        &server,
+        &ada,
+        "feedback",
+        ("if-match", "\"1\""),
+        "Stale tab.",
+    );
     assert_eq!(stale.status, 412);
     assert_eq!(stale.header("etag"), Some("\"2\""));
     assert_eq!(stale.json()["current"]["version"], 2);
     // A retry of a write that was applied (its reply lost) succeeds without a new version.
-    let replay = put(&http, &server, &ada, "feedback", ("if-match", "\"1\""), "Second draft.");
+    let replay = put(
+        &http,
+        &server,
+        &ada,
+        "feedback",
+        ("if-match", "\"1\""),
+        "Second draft.",
+    );
     assert_eq!(replay.status, 200, "{}", replay.body);
     assert_eq!(replay.json()["unchanged"], true);
     assert_eq!(replay.json()["version"], 2);
@@ -128,7 +187,12 @@ fn scenario(backend: &Backend) {
     assert_eq!(read.header("etag"), Some("\"2\""));
     let auth = format!("Bearer {ada}");
     let cached = http
-        .send("GET", &url("/api/v1/answers/feedback"), &[("authorization", &auth), ("if-none-match", "\"2\"")], b"")
+        .send(
+            "GET",
+            &url("/api/v1/answers/feedback"),
+            &[("authorization", &auth), ("if-none-match", "\"2\"")],
+            b"",
+        )
         .unwrap();
     assert_eq!(cached.status, 304);
 
@@ -140,7 +204,18 @@ fn scenario(backend: &Backend) {
     // Markdown answers are rendered safely for reviewers, with hints.
     let plan = "# Plan\n\n## Strategy\nLogical replication into the new region, then cut over.\n\n\
                 ## Risks and rollback\nKeep the old primary as a subscriber. <script>alert(1)</script>\n";
-    assert_eq!(put(&http, &server, &ada, "leadership", ("if-none-match", "*"), plan).status, 201);
+    assert_eq!(
+        put(
+            &http,
+            &server,
+            &ada,
+            "leadership",
+            ("if-none-match", "*"),
+            plan
+        )
+        .status,
+        201
+    );
 
     // Reports: validated, idempotent by digest.
     let sent = report("ok");
@@ -151,23 +226,43 @@ fn scenario(backend: &Backend) {
     let duplicate = post_report(&http, &server, &ada, &sent);
     assert_eq!(duplicate.status, 200);
     assert_eq!(duplicate.json()["duplicate"], true);
-    assert_eq!(duplicate.json()["received_at"], stored.json()["received_at"]);
+    assert_eq!(
+        duplicate.json()["received_at"],
+        stored.json()["received_at"]
+    );
 
     // The reviewer's list and page.
     let list = http.get(&url("/api/v1/candidates"), &reviewer_token).json();
     let entries = list["candidates"].as_array().unwrap();
     assert_eq!(entries.len(), 2);
-    let ada_entry = entries.iter().find(|c| c["candidate"]["name"] == "Ada").unwrap();
+    let ada_entry = entries
+        .iter()
+        .find(|c| c["candidate"]["name"] == "Ada")
+        .unwrap();
     let ada_id = ada_entry["candidate"]["id"].as_str().unwrap().to_owned();
     assert_eq!(ada_entry["status"], "in_progress");
     assert_eq!(ada_entry["answers"]["written"], 2);
     assert_eq!(ada_entry["report"]["counts"]["fail"], 1);
-    let bob_entry = entries.iter().find(|c| c["candidate"]["name"] == "Bob").unwrap();
+    let bob_entry = entries
+        .iter()
+        .find(|c| c["candidate"]["name"] == "Bob")
+        .unwrap();
     assert_eq!(bob_entry["status"], "invited");
 
-    let page = http.get(&url(&format!("/api/v1/candidates/{ada_id}")), &reviewer_token).json();
+    let page = http
+        .get(
+            &url(&format!("/api/v1/candidates/{ada_id}")),
+            &reviewer_token,
+        )
+        .json();
     let topic = |id: &str| -> Value {
-        page["topics"].as_array().unwrap().iter().find(|t| t["id"] == id).unwrap().clone()
+        page["topics"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["id"] == id)
+            .unwrap()
+            .clone()
     };
     let leadership = topic("leadership");
     let answer = &leadership["answers"][0];
@@ -183,27 +278,55 @@ fn scenario(backend: &Backend) {
     assert_eq!(leadership["criteria"].as_array().unwrap().len(), 5);
     let iac = topic("iac");
     assert_eq!(iac["checks"]["status"], "fail");
-    assert_eq!(iac["checks"]["checks"][1]["hint"], "use become on the apt task only");
-    assert_eq!(topic("feedback")["answers"][0]["latest"]["html"], "<pre class=\"answer-text\">Second draft.</pre>");
+    assert_eq!(
+        iac["checks"]["checks"][1]["hint"],
+        "use become on the apt task only"
+    );
+    assert_eq!(
+        topic("feedback")["answers"][0]["latest"]["html"],
+        "<pre class=\"answer-text\">Second draft.</pre>"
+    );
     assert_eq!(page["report"]["digest"], sent.digest());
 
     // History: every version kept, each readable.
     let history = http
-        .get(&url(&format!("/api/v1/candidates/{ada_id}/answers/feedback")), &reviewer_token)
+        .get(
+            &url(&format!("/api/v1/candidates/{ada_id}/answers/feedback")),
+            &reviewer_token,
+        )
         .json();
-    let versions: Vec<i64> = history["versions"].as_array().unwrap().iter().map(|v| v["version"].as_i64().unwrap()).collect();
+    let versions: Vec<i64> = history["versions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["version"].as_i64().unwrap())
+        .collect();
     assert_eq!(versions, [1, 2]);
     let v1 = http
-        .get(&url(&format!("/api/v1/candidates/{ada_id}/answers/feedback/1")), &reviewer_token)
+        .get(
+            &url(&format!("/api/v1/candidates/{ada_id}/answers/feedback/1")),
+            &reviewer_token,
+        )
         .json();
     assert_eq!(v1["text"], "First draft.");
-    let reports = http.get(&url(&format!("/api/v1/candidates/{ada_id}/reports")), &reviewer_token).json();
+    let reports = http
+        .get(
+            &url(&format!("/api/v1/candidates/{ada_id}/reports")),
+            &reviewer_token,
+        )
+        .json();
     assert_eq!(reports["reports"].as_array().unwrap().len(), 1);
     let stored_report = http.get(
-        &url(&format!("/api/v1/candidates/{ada_id}/reports/{}", sent.digest())),
+        &url(&format!(
+            "/api/v1/candidates/{ada_id}/reports/{}",
+            sent.digest()
+        )),
         &reviewer_token,
     );
-    assert_eq!(Report::from_json(stored_report.body.as_bytes()).unwrap(), sent);
+    assert_eq!(
+        Report::from_json(stored_report.body.as_bytes()).unwrap(),
+        sent
+    );
 
     // Scores: checked against the manifest's criteria; exported as CSV and JSON.
     let scores_url = url(&format!("/api/v1/scores/{ada_id}"));
@@ -230,60 +353,140 @@ fn scenario(backend: &Backend) {
         let refused = http.json("PUT", &scores_url, &reviewer_token, &[], &bad);
         assert_eq!(refused.status, 422, "{bad}: {}", refused.body);
     }
-    let page = http.get(&url(&format!("/api/v1/candidates/{ada_id}")), &reviewer_token).json();
+    let page = http
+        .get(
+            &url(&format!("/api/v1/candidates/{ada_id}")),
+            &reviewer_token,
+        )
+        .json();
     let criterion = &page["topics"][0]["criteria"][0];
     assert_eq!(criterion["mine"]["score"], 2);
     let csv = http.get(&url("/api/v1/export/scores.csv"), &reviewer_token);
     assert_eq!(csv.header("content-type"), Some("text/csv; charset=utf-8"));
     let lines: Vec<&str> = csv.body.lines().collect();
-    assert_eq!(lines[0], "candidate_id,candidate_name,reviewer,topic,criterion,score,note,updated_at");
+    assert_eq!(
+        lines[0],
+        "candidate_id,candidate_name,reviewer,topic,criterion,score,note,updated_at"
+    );
     assert_eq!(lines.len(), 3, "{}", csv.body);
-    assert!(lines[1].starts_with(&format!("{ada_id},Ada,Grace,iac,Understanding Errors,2,'=cmd,")), "{}", lines[1]);
-    let exported = http.get(&url("/api/v1/export/scores.json"), &reviewer_token).json();
+    assert!(
+        lines[1].starts_with(&format!(
+            "{ada_id},Ada,Grace,iac,Understanding Errors,2,'=cmd,"
+        )),
+        "{}",
+        lines[1]
+    );
+    let exported = http
+        .get(&url("/api/v1/export/scores.json"), &reviewer_token)
+        .json();
     assert_eq!(exported["scores"].as_array().unwrap().len(), 2);
     assert_eq!(exported["scores"][1]["criterion"], "Strategic Thinking");
 
     // Invites through the API give a working token.
-    let invited = http.json("POST", &url("/api/v1/invites"), &reviewer_token, &[],
-        &json!({ "name": "Carol", "email": "carol@example.com", "expires_days": 7 }));
+    let invited = http.json(
+        "POST",
+        &url("/api/v1/invites"),
+        &reviewer_token,
+        &[],
+        &json!({ "name": "Carol", "email": "carol@example.com", "expires_days": 7 }),
+    );
     assert_eq!(invited.status, 201, "{}", invited.body);
     let carol = invited.json()["token"].as_str().unwrap().to_owned();
     assert!(invited.json()["link"].as_str().unwrap().ends_with(&carol));
-    assert_eq!(http.get(&url("/api/v1/me"), &carol).json()["candidate"]["name"], "Carol");
+    assert_eq!(
+        http.get(&url("/api/v1/me"), &carol).json()["candidate"]["name"],
+        "Carol"
+    );
 
     // Concurrent writers on one version: exactly one wins, the others get 412.
-    let base = put(&http, &server, &bob, "infra", ("if-none-match", "*"), "base");
+    let base = put(
+        &http,
+        &server,
+        &bob,
+        "infra",
+        ("if-none-match", "*"),
+        "base",
+    );
     assert_eq!(base.status, 201);
     let outcomes: Vec<u16> = std::thread::scope(|s| {
         let handles: Vec<_> = (0..8)
             .map(|i| {
                 let (http, server, bob) = (&http, &server, &bob);
-                s.spawn(move || put(http, server, bob, "infra", ("if-match", "\"1\""), &format!("writer {i}")).status)
+                s.spawn(move || {
+                    put(
+                        http,
+                        server,
+                        bob,
+                        "infra",
+                        ("if-match", "\"1\""),
+                        &format!("writer {i}"),
+                    )
+                    .status
+                })
             })
             .collect();
         handles.into_iter().map(|h| h.join().unwrap()).collect()
     });
-    assert_eq!(outcomes.iter().filter(|s| **s == 200).count(), 1, "{outcomes:?}");
-    assert_eq!(outcomes.iter().filter(|s| **s == 412).count(), 7, "{outcomes:?}");
+    assert_eq!(
+        outcomes.iter().filter(|s| **s == 200).count(),
+        1,
+        "{outcomes:?}"
+    );
+    assert_eq!(
+        outcomes.iter().filter(|s| **s == 412).count(),
+        7,
+        "{outcomes:?}"
+    );
 
     // Submission freezes answers and new reports; duplicates and repeats stay idempotent.
     let submitted = http.json("POST", &url("/api/v1/submit"), &ada, &[], &json!({}));
     assert_eq!(submitted.status, 200, "{}", submitted.body);
-    let frozen = put(&http, &server, &ada, "feedback", ("if-match", "\"2\""), "Too late.");
+    let frozen = put(
+        &http,
+        &server,
+        &ada,
+        "feedback",
+        ("if-match", "\"2\""),
+        "Too late.",
+    );
     assert_eq!(frozen.status, 409, "{}", frozen.body);
-    assert_eq!(post_report(&http, &server, &ada, &report("new run")).status, 409);
+    assert_eq!(
+        post_report(&http, &server, &ada, &report("new run")).status,
+        409
+    );
     assert_eq!(post_report(&http, &server, &ada, &sent).status, 200);
     let resubmitted = http.json("POST", &url("/api/v1/submit"), &ada, &[], &json!({}));
-    assert_eq!(resubmitted.json()["submitted_at"], submitted.json()["submitted_at"]);
+    assert_eq!(
+        resubmitted.json()["submitted_at"],
+        submitted.json()["submitted_at"]
+    );
     let list = http.get(&url("/api/v1/candidates"), &reviewer_token).json();
-    assert!(list["candidates"].as_array().unwrap().iter().any(|c| c["status"] == "submitted"));
+    assert!(
+        list["candidates"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["status"] == "submitted")
+    );
 
     // Operations endpoints.
-    assert_eq!(http.send("GET", &url("/healthz"), &[], b"").unwrap().status, 200);
-    assert_eq!(http.send("GET", &url("/readyz"), &[], b"").unwrap().status, 200);
+    assert_eq!(
+        http.send("GET", &url("/healthz"), &[], b"").unwrap().status,
+        200
+    );
+    assert_eq!(
+        http.send("GET", &url("/readyz"), &[], b"").unwrap().status,
+        200
+    );
     let metrics = http.send("GET", &url("/metrics"), &[], b"").unwrap().body;
-    assert!(metrics.contains("intake_answers_stored_total 5"), "{metrics}");
-    assert!(metrics.contains("intake_reports_received_total{outcome=\"duplicate\"} 2"), "{metrics}");
+    assert!(
+        metrics.contains("intake_answers_stored_total 5"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("intake_reports_received_total{outcome=\"duplicate\"} 2"),
+        "{metrics}"
+    );
     assert!(
         metrics.contains("intake_http_requests_total{route=\"/api/v1/answers/{slot}\",method=\"PUT\",status=\"412\"} 9"),
         "{metrics}"

@@ -34,7 +34,9 @@ impl FromRequestParts<AppState> for CandidateAuth {
                 rate_limit(state, &hash)?;
                 Ok(CandidateAuth(candidate))
             }
-            None if verified(people::reviewer_by_token(&state.db, &hash).await?, &hash).is_some() => {
+            None if verified(people::reviewer_by_token(&state.db, &hash).await?, &hash)
+                .is_some() =>
+            {
                 Err(ApiError::forbidden(
                     "this is a reviewer token; this route takes a candidate's token",
                 ))
@@ -54,7 +56,9 @@ impl FromRequestParts<AppState> for ReviewerAuth {
                 rate_limit(state, &hash)?;
                 Ok(ReviewerAuth(reviewer))
             }
-            None if verified(people::candidate_by_token(&state.db, &hash).await?, &hash).is_some() => {
+            None if verified(people::candidate_by_token(&state.db, &hash).await?, &hash)
+                .is_some() =>
+            {
                 Err(ApiError::forbidden(
                     "reviewer routes need a reviewer token; a candidate's token reaches only their own answers",
                 ))
@@ -74,7 +78,10 @@ fn bearer_hash(parts: &Parts) -> Result<String, ApiError> {
     let token = value
         .to_str()
         .ok()
-        .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+        .and_then(|v| {
+            v.strip_prefix("Bearer ")
+                .or_else(|| v.strip_prefix("bearer "))
+        })
         .map(str::trim)
         .filter(|t| tokens::is_well_formed(t))
         .ok_or_else(|| {
@@ -108,7 +115,9 @@ fn check_expiry(candidate: &Candidate) -> Result<(), ApiError> {
         return Err(ApiError::new(
             StatusCode::UNAUTHORIZED,
             "invite_expired",
-            format!("this invite expired at {expires_at}; ask the person who invited you for a new link"),
+            format!(
+                "this invite expired at {expires_at}; ask the person who invited you for a new link"
+            ),
         )
         .header(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer")));
     }

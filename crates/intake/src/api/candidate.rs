@@ -111,8 +111,10 @@ pub async fn answers(
     let texts = answers::latest_texts(&state.db, &candidate.id).await?;
     let items: Vec<Value> = texts
         .into_iter()
-        .map(|(slot, answer)| json!({ "slot": slot, "version": answer.meta.version,
-            "created_at": answer.meta.created_at, "bytes": answer.meta.bytes, "text": answer.text }))
+        .map(|(slot, answer)| {
+            json!({ "slot": slot, "version": answer.meta.version,
+            "created_at": answer.meta.created_at, "bytes": answer.meta.bytes, "text": answer.text })
+        })
         .collect();
     Ok(Json(json!({ "answers": items })))
 }
@@ -136,7 +138,9 @@ pub async fn get_answer(
     if conditional::not_modified(&headers, answer.meta.version)? {
         let mut response = StatusCode::NOT_MODIFIED.into_response();
         response.headers_mut().insert(header::ETAG, tag);
-        response.headers_mut().insert(header::CACHE_CONTROL, private);
+        response
+            .headers_mut()
+            .insert(header::CACHE_CONTROL, private);
         return Ok(response);
     }
     Ok(json_with(
@@ -197,8 +201,12 @@ pub async fn put_answer(
                     "the answer `{slot}` has no version yet; create it with `If-None-Match: *`"
                 ),
             };
-            let mut err = ApiError::new(StatusCode::PRECONDITION_FAILED, "precondition_failed", detail)
-                .with("current", json!(current));
+            let mut err = ApiError::new(
+                StatusCode::PRECONDITION_FAILED,
+                "precondition_failed",
+                detail,
+            )
+            .with("current", json!(current));
             if let Some(c) = &current {
                 err = err.header(header::ETAG, etag(c.version));
             }
@@ -236,7 +244,11 @@ pub async fn post_report(
     let is_json = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.trim_start().to_ascii_lowercase().starts_with("application/json"));
+        .is_some_and(|v| {
+            v.trim_start()
+                .to_ascii_lowercase()
+                .starts_with("application/json")
+        });
     if !is_json {
         return Err(ApiError::new(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,

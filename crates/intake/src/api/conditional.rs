@@ -31,7 +31,9 @@ pub fn precondition(headers: &HeaderMap) -> Result<Precondition, ApiError> {
         (None, Some(value)) if value.trim() == "*" => Ok(Precondition::NoneExists),
         (None, Some(value)) => Err(ApiError::bad_request(
             "unsupported_precondition",
-            format!("If-None-Match on a write must be `*` (found `{value}`); use If-Match to name a version"),
+            format!(
+                "If-None-Match on a write must be `*` (found `{value}`); use If-Match to name a version"
+            ),
         )),
         (Some(value), None) if value.trim() == "*" => Ok(Precondition::AnyExists),
         (Some(value), None) => Ok(Precondition::LatestIs(strong_versions(&value)?)),
@@ -93,7 +95,9 @@ fn tags(value: &str) -> Result<Vec<(bool, i64)>, ApiError> {
                 .ok_or_else(|| {
                     ApiError::bad_request(
                         "malformed_precondition",
-                        format!("`{tag}` is not an entity tag of this API: versions are written \"3\""),
+                        format!(
+                            "`{tag}` is not an entity tag of this API: versions are written \"3\""
+                        ),
                     )
                 })
         })
@@ -128,7 +132,11 @@ mod tests {
             Precondition::AnyExists
         );
         assert_eq!(
-            precondition(&headers(&[("if-match", "\"3\", W/\"4\""), ("if-match", "\"7\"")])).unwrap(),
+            precondition(&headers(&[
+                ("if-match", "\"3\", W/\"4\""),
+                ("if-match", "\"7\"")
+            ]))
+            .unwrap(),
             Precondition::LatestIs(vec![3, 7])
         );
     }

@@ -159,7 +159,10 @@ async fn within(timeout: Duration, request: Request, next: Next) -> Response {
         Err(_) => ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,
             "timeout",
-            format!("the request took longer than {} s; try again", timeout.as_secs()),
+            format!(
+                "the request took longer than {} s; try again",
+                timeout.as_secs()
+            ),
         )
         .into_response(),
     }

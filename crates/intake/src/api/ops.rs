@@ -22,7 +22,10 @@ pub async fn readyz(State(state): State<AppState>) -> Result<Json<Value>, ApiErr
     match tokio::time::timeout(Duration::from_secs(2), state.db.ping()).await {
         Ok(Ok(())) => Ok(Json(json!({ "status": "ready" }))),
         Ok(Err(err)) => {
-            tracing::warn!(error = format!("{err:#}"), "readiness: database unreachable");
+            tracing::warn!(
+                error = format!("{err:#}"),
+                "readiness: database unreachable"
+            );
             Err(not_ready("the database does not answer"))
         }
         Err(_) => Err(not_ready("the database did not answer within 2 s")),

@@ -99,7 +99,10 @@ pub async fn candidates(
             // Reports are listed newest first.
             let report = reports.iter().find(|r| r.candidate_id == c.id);
             let theirs: Vec<&Score> = scores.iter().filter(|s| s.candidate_id == c.id).collect();
-            let mine = theirs.iter().filter(|s| s.reviewer_id == reviewer.id).count();
+            let mine = theirs
+                .iter()
+                .filter(|s| s.reviewer_id == reviewer.id)
+                .count();
             let mut reviewers: Vec<&str> = theirs.iter().map(|s| s.reviewer.as_str()).collect();
             reviewers.sort_unstable();
             reviewers.dedup();
@@ -314,7 +317,10 @@ pub async fn report(
 
 fn json_with_text(body: String) -> Response {
     (
-        [(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))],
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        )],
         body,
     )
         .into_response()

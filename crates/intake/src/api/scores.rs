@@ -57,7 +57,10 @@ pub async fn put(
 async fn ensure_candidate(state: &AppState, id: &str) -> Result<(), ApiError> {
     match people::candidate_by_id(&state.db, id).await? {
         Some(_) => Ok(()),
-        None => Err(ApiError::not_found(format!("no candidate `{}`", id.escape_debug()))),
+        None => Err(ApiError::not_found(format!(
+            "no candidate `{}`",
+            id.escape_debug()
+        ))),
     }
 }
 
@@ -82,7 +85,11 @@ fn validate(scores: &[ScoreInput]) -> Result<(), String> {
                 "topic {} has no criterion `{}`; its criteria are: {}",
                 topic.id,
                 s.criterion.escape_debug(),
-                if names.is_empty() { "none".to_owned() } else { names.join(", ") }
+                if names.is_empty() {
+                    "none".to_owned()
+                } else {
+                    names.join(", ")
+                }
             ));
         }
         if !(1..=4).contains(&s.score) {

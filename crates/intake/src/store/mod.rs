@@ -192,9 +192,8 @@ pub fn now() -> String {
 /// A time as stored: RFC 3339 in UTC with exactly three digits of milliseconds, so that text
 /// order is time order (`…:26.5Z` would sort after `…:26.51Z`).
 pub fn timestamp(t: OffsetDateTime) -> String {
-    const STORED: &[BorrowedFormatItem<'_>] = format_description!(
-        "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z"
-    );
+    const STORED: &[BorrowedFormatItem<'_>] =
+        format_description!("[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z");
     t.to_offset(UtcOffset::UTC)
         .format(STORED)
         .unwrap_or_else(|_| sre_model::report::format_time(t))

@@ -77,7 +77,10 @@ fn candidate(row: &AnyRow) -> sqlx::Result<Candidate> {
 }
 
 /// Creates a candidate and returns it with its token (shown once, never stored).
-pub async fn create_candidate(db: &Db, new: NewCandidate<'_>) -> anyhow::Result<(Candidate, String)> {
+pub async fn create_candidate(
+    db: &Db,
+    new: NewCandidate<'_>,
+) -> anyhow::Result<(Candidate, String)> {
     let (token, hash) = tokens::generate()?;
     let candidate = Candidate {
         id: tokens::new_id("c")?,
@@ -158,7 +161,11 @@ pub async fn reviewer_by_token(db: &Db, hash: &str) -> sqlx::Result<Option<ByTok
 
 /// One candidate by id.
 pub async fn candidate_by_id(db: &Db, id: &str) -> sqlx::Result<Option<Candidate>> {
-    let sql = concat!("SELECT ", candidate_columns!(), " FROM candidates WHERE id = $1");
+    let sql = concat!(
+        "SELECT ",
+        candidate_columns!(),
+        " FROM candidates WHERE id = $1"
+    );
     let row = sqlx::query(sql).bind(id).fetch_optional(&db.read).await?;
     row.as_ref().map(candidate).transpose()
 }
