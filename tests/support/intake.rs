@@ -61,9 +61,19 @@ impl Intake {
     /// Starts `bin serve` on a free loopback port with `backend` and `extra` options, and waits
     /// until it listens.
     pub fn start(bin: &Path, backend: &Backend, extra: &[&str]) -> anyhow::Result<Intake> {
+        Intake::start_at(bin, backend, "127.0.0.1:0", extra)
+    }
+
+    /// Like [`Intake::start`], on a given address.
+    pub fn start_at(
+        bin: &Path,
+        backend: &Backend,
+        listen: &str,
+        extra: &[&str],
+    ) -> anyhow::Result<Intake> {
         let mut child = Command::new(bin)
             .arg("serve")
-            .args(["--listen", "127.0.0.1:0"])
+            .args(["--listen", listen])
             .args(backend.args())
             .args(extra)
             .env("RUST_LOG", "info,access=warn")
@@ -321,6 +331,14 @@ pub fn raw(addr: &str, request: &[u8]) -> anyhow::Result<(u16, String)> {
         .and_then(|s| s.parse().ok())
         .with_context(|| format!("no HTTP status in {text:?}"))?;
     Ok((status, text))
+}
+
+/// A loopback port that was free a moment ago (for a server that must start later on a known port).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
 }
 
 /// The path of a binary cargo built next to the running test binary (target/<profile>/<name>).
