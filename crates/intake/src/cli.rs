@@ -41,6 +41,16 @@ pub enum Command {
         #[command(subcommand)]
         command: InviteCommand,
     },
+    /// Check that a server is ready: exit 0 when the URL answers 200 (a container health check;
+    /// the image has no curl).
+    Probe {
+        /// The URL to fetch (plain http).
+        #[arg(default_value = "http://127.0.0.1:8080/readyz")]
+        url: String,
+        /// Seconds to wait for the answer.
+        #[arg(long, value_name = "SECONDS", default_value_t = 3)]
+        timeout: u64,
+    },
     /// Manage reviewers.
     Reviewer {
         /// What to do with reviewers.

@@ -11,6 +11,7 @@ pub mod cli;
 pub mod error;
 pub mod invites;
 pub mod metrics;
+pub mod probe;
 pub mod ratelimit;
 pub mod render;
 pub mod serve;

@@ -77,6 +77,9 @@ fn try_main(cli: Cli) -> anyhow::Result<()> {
                 );
                 print_line(&invite.link)
             }
+            Command::Probe { url, timeout } => {
+                sre_intake::probe::probe(&url, Duration::from_secs(timeout)).await
+            }
             Command::Reviewer {
                 command: ReviewerCommand::Create { name, db },
             } => {
