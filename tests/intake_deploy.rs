@@ -31,7 +31,10 @@ impl Stack {
             .env("INTAKE_DB_PASSWORD", PASSWORD)
             .env("INTAKE_PORT", self.port.to_string())
             .env("INTAKE_IMAGE", IMAGE)
-            .env("INTAKE_PUBLIC_URL", format!("http://127.0.0.1:{}", self.port))
+            .env(
+                "INTAKE_PUBLIC_URL",
+                format!("http://127.0.0.1:{}", self.port),
+            )
             .output()
             .expect("docker compose runs")
     }
@@ -52,7 +55,10 @@ impl Drop for Stack {
     fn drop(&mut self) {
         let out = self.compose(&["down", "-v", "--timeout", "20"]);
         if !out.status.success() {
-            eprintln!("docker compose down failed: {}", String::from_utf8_lossy(&out.stderr));
+            eprintln!(
+                "docker compose down failed: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
         }
     }
 }
@@ -65,8 +71,11 @@ fn site() -> (std::path::PathBuf, Option<tempfile::TempDir>) {
         return (dist, None);
     }
     let tmp = tempfile::tempdir().expect("a temporary folder");
-    std::fs::write(tmp.path().join("index.html"), "<!doctype html><title>SRE Challenge</title>")
-        .expect("writing a stand-in site");
+    std::fs::write(
+        tmp.path().join("index.html"),
+        "<!doctype html><title>SRE Challenge</title>",
+    )
+    .expect("writing a stand-in site");
     (tmp.path().to_path_buf(), Some(tmp))
 }
 
@@ -82,7 +91,11 @@ fn compose_runs_sre_intake_with_postgres() {
         .args(["--tag", IMAGE])
         .output()
         .expect("scripts/intake-image runs");
-    assert!(image.status.success(), "building the image failed:\n{}", String::from_utf8_lossy(&image.stderr));
+    assert!(
+        image.status.success(),
+        "building the image failed:\n{}",
+        String::from_utf8_lossy(&image.stderr)
+    );
 
     let stack = Stack {
         project: format!("sre-intake-e2e-{}", std::process::id()),
@@ -94,37 +107,82 @@ fn compose_runs_sre_intake_with_postgres() {
     let http = Http::new();
     let base = format!("http://127.0.0.1:{}", stack.port);
     let ready = wait_ready(&http, &format!("{base}/readyz"));
-    assert!(ready, "/readyz never answered 200:\n{}", stack.ok(&["logs", "--no-color"]));
+    assert!(
+        ready,
+        "/readyz never answered 200:\n{}",
+        stack.ok(&["logs", "--no-color"])
+    );
 
     // Tokens are made inside the container, against the same PostgreSQL.
-    let reviewer = stack.ok(&["exec", "-T", "intake", "sre-intake", "reviewer", "create", "--name", "Grace"]);
-    let link = stack.ok(&["exec", "-T", "intake", "sre-intake", "invite", "create", "--name", "Ada"]);
+    let reviewer = stack.ok(&[
+        "exec",
+        "-T",
+        "intake",
+        "sre-intake",
+        "reviewer",
+        "create",
+        "--name",
+        "Grace",
+    ]);
+    let link = stack.ok(&[
+        "exec",
+        "-T",
+        "intake",
+        "sre-intake",
+        "invite",
+        "create",
+        "--name",
+        "Ada",
+    ]);
     assert!(link.starts_with(&base), "{link}");
     let token = link.rsplit('/').next().expect("a link has a token");
 
     let url = format!("{base}/api/v1/answers/feedback");
-    let put = http.json("PUT", &url, token, &[("if-none-match", "*")], &json!({ "text": "Deployed and answered." }));
+    let put = http.json(
+        "PUT",
+        &url,
+        token,
+        &[("if-none-match", "*")],
+        &json!({ "text": "Deployed and answered." }),
+    );
     assert_eq!(put.status, 201, "{}", put.body);
     let get = http.get(&url, token);
     assert_eq!(get.json()["text"], "Deployed and answered.");
-    let list = http.get(&format!("{base}/api/v1/candidates"), &reviewer).json();
+    let list = http
+        .get(&format!("{base}/api/v1/candidates"), &reviewer)
+        .json();
     assert_eq!(list["candidates"][0]["answers"]["written"], 1);
-    let site_page = http.send("GET", &format!("{base}/invite/{token}"), &[], b"").expect("the site answers");
-    assert!(site_page.body.contains("SRE Challenge"), "the site is served: {}", site_page.body);
+    let site_page = http
+        .send("GET", &format!("{base}/invite/{token}"), &[], b"")
+        .expect("the site answers");
+    assert!(
+        site_page.body.contains("SRE Challenge"),
+        "the site is served: {}",
+        site_page.body
+    );
 
     // Runs as the unprivileged user, stops gracefully on SIGTERM (docker stop).
     let user = stack.ok(&["exec", "-T", "intake", "id", "-un"]);
     assert_eq!(user, "sre-intake");
     stack.ok(&["stop", "--timeout", "30", "intake"]);
     let logs = stack.ok(&["logs", "--no-color", "intake"]);
-    assert!(logs.contains("shutting down") && logs.contains("\"stopped\""), "{logs}");
-    eprintln!("deployment test took {:.0} s", started.elapsed().as_secs_f64());
+    assert!(
+        logs.contains("shutting down") && logs.contains("\"stopped\""),
+        "{logs}"
+    );
+    eprintln!(
+        "deployment test took {:.0} s",
+        started.elapsed().as_secs_f64()
+    );
 }
 
 fn wait_ready(http: &Http, url: &str) -> bool {
     let deadline = Instant::now() + Duration::from_secs(60);
     while Instant::now() < deadline {
-        if http.send("GET", url, &[], b"").is_ok_and(|r| r.status == 200) {
+        if http
+            .send("GET", url, &[], b"")
+            .is_ok_and(|r| r.status == 200)
+        {
             return true;
         }
         std::thread::sleep(Duration::from_millis(250));

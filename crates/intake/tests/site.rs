@@ -80,6 +80,7 @@ fn the_site_is_served_with_the_right_headers() {
 
     let api_miss = get("/api/v1/nothing", &[]);
     assert_eq!(api_miss.status, 404);
+    assert_eq!(api_miss.header("cache-control"), Some("no-store"));
     assert!(
         api_miss.body.contains("\"error\""),
         "API misses are JSON, not the site"

@@ -102,7 +102,13 @@ pub fn router(state: AppState, options: &Options) -> Router {
         .route_layer(middleware::from_fn(metrics::label_route))
         .fallback(api_not_found)
         .method_not_allowed_fallback(method_not_allowed)
-        .layer(DefaultBodyLimit::max(SMALL_BODY_LIMIT));
+        .layer(DefaultBodyLimit::max(SMALL_BODY_LIMIT))
+        // API replies hold answers, tokens and personal data: no cache keeps them unless a
+        // route says otherwise (answers allow revalidation with their ETag).
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("no-store"),
+        ));
     let api = match cors(&options.cors_origins) {
         Some(layer) => api.layer(layer),
         None => api,
