@@ -31,13 +31,13 @@ fn working_copy_with_report(dir: &Path) -> std::path::PathBuf {
         .arg("init")
         .arg(dir)
         .output()
-        .unwrap();
+        .expect("sre-check runs");
     assert!(init.status.success(), "{}", text(&init.stderr));
     std::fs::write(
         dir.join("feedback.txt"),
         "It took me about six hours; the README was clear.\n",
     )
-    .unwrap();
+    .expect("writing feedback.txt");
     let run = Command::new(sre_check_bin())
         .args([
             "run",
@@ -49,7 +49,7 @@ fn working_copy_with_report(dir: &Path) -> std::path::PathBuf {
         ])
         .arg(dir)
         .output()
-        .unwrap();
+        .expect("sre-check runs");
     assert!(
         run.status.code().is_some_and(|c| c < 2),
         "{}",
@@ -70,7 +70,7 @@ fn reports_upload_once_and_failures_say_what_to_do() {
     let tmp = tempfile::tempdir().unwrap();
     let report_path = working_copy_with_report(&tmp.path().join("work"));
     let report = report_path.to_str().unwrap();
-    let report_digest = Report::from_json(&std::fs::read(&report_path).unwrap())
+    let report_digest = Report::from_json(&std::fs::read(&report_path).expect("a valid report"))
         .unwrap()
         .digest();
 
@@ -80,8 +80,9 @@ fn reports_upload_once_and_failures_say_what_to_do() {
         move || upload(&["--token", &link, "--report", &report, "--attempts", "8"])
     });
     std::thread::sleep(Duration::from_millis(1500));
-    let server = Intake::start_at(&intake, &backend, &format!("127.0.0.1:{port}"), &[]).unwrap();
-    let first = pending.join().unwrap();
+    let server = Intake::start_at(&intake, &backend, &format!("127.0.0.1:{port}"), &[])
+        .expect("sre-intake starts");
+    let first = pending.join().expect("a thread");
     assert_eq!(first.status.code(), Some(0), "{}", text(&first.stderr));
     assert!(
         text(&first.stderr).contains("trying again"),
@@ -106,7 +107,7 @@ fn reports_upload_once_and_failures_say_what_to_do() {
     let list = http.get(&server.url("/api/v1/candidates"), &grace).json();
     let ada = &list["candidates"][0];
     assert_eq!(ada["report"]["digest"], report_digest.as_str());
-    let id = ada["candidate"]["id"].as_str().unwrap();
+    let id = ada["candidate"]["id"].as_str().expect("a JSON string");
     let page = http
         .get(&server.url(&format!("/api/v1/candidates/{id}")), &grace)
         .json();
@@ -116,13 +117,16 @@ fn reports_upload_once_and_failures_say_what_to_do() {
             &grace,
         )
         .json();
-    assert_eq!(reports["reports"].as_array().unwrap().len(), 1);
+    assert_eq!(
+        reports["reports"].as_array().expect("a JSON array").len(),
+        1
+    );
     let feedback = page["topics"]
         .as_array()
-        .unwrap()
+        .expect("a JSON array")
         .iter()
         .find(|t| t["id"] == "feedback")
-        .unwrap();
+        .expect("present");
     assert_eq!(feedback["checks"]["status"], "pass");
 
     // A forged token.
@@ -162,7 +166,7 @@ fn reports_upload_once_and_failures_say_what_to_do() {
     );
 
     // Too large for the server (valid locally: many file entries).
-    let mut big = Report::from_json(&std::fs::read(&report_path).unwrap()).unwrap();
+    let mut big = Report::from_json(&std::fs::read(&report_path).expect("a valid report")).unwrap();
     let file = json!({ "path": "a/very/long/path/to/some/file/of/the/working/copy.txt", "sha256": "a".repeat(64), "bytes": 1 });
     big.files = (0..60_000)
         .map(|_| serde_json::from_value(file.clone()).unwrap())
@@ -193,8 +197,9 @@ fn reports_upload_once_and_failures_say_what_to_do() {
         &json!({}),
     );
     assert_eq!(submitted.status, 200);
-    let mut later = Report::from_json(&std::fs::read(&report_path).unwrap()).unwrap();
-    later.finished_at = later.started_at.clone();
+    let mut later =
+        Report::from_json(&std::fs::read(&report_path).expect("a valid report")).unwrap();
+    later.host.os = format!("{} (another run)", later.host.os);
     let later_path = tmp.path().join("later.json");
     std::fs::write(&later_path, serde_json::to_vec(&later).unwrap()).unwrap();
     let refused = upload(&[

@@ -356,3 +356,18 @@ pub fn built_binary(name: &str) -> PathBuf {
     );
     bin
 }
+
+/// The elements of a JSON array; none when `value` is not an array (the test's assertions then
+/// say what was expected).
+pub fn items(value: &Value) -> &[Value] {
+    value.as_array().map_or(&[], Vec::as_slice)
+}
+
+/// The first element of the JSON array `list` whose field `key` is `wanted`; `null` when none is.
+pub fn find<'a>(list: &'a Value, key: &str, wanted: &str) -> &'a Value {
+    static NULL: Value = Value::Null;
+    items(list)
+        .iter()
+        .find(|item| item[key] == wanted)
+        .unwrap_or(&NULL)
+}

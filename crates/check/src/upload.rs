@@ -180,6 +180,8 @@ fn attempt_once(
         .post(url)
         .header("authorization", &format!("Bearer {}", settings.token))
         .header("content-type", "application/json")
+        // The server answers a bad token or an oversized report before the body is sent.
+        .header("expect", "100-continue")
         .send(&settings.body[..]);
     let response = match sent {
         Ok(response) => response,

@@ -104,7 +104,7 @@ fn corpus(backend: &Backend) {
     let (_, bob) = invite(bin, backend, "Bob");
     let (_, old) = invite(bin, backend, "Old");
     expire(backend, "Old");
-    let server = Intake::start(bin, backend, &["--rate-limit", "0"]).unwrap();
+    let server = Intake::start(bin, backend, &["--rate-limit", "0"]).expect("sre-intake starts");
     let http = Http::new();
     let first = http.json(
         "PUT",
@@ -116,7 +116,7 @@ fn corpus(backend: &Backend) {
     assert_eq!(first.status, 201);
     let bob_id = http.get(&server.url("/api/v1/me"), &bob).json()["candidate"]["id"]
         .as_str()
-        .unwrap()
+        .expect("a JSON string")
         .to_owned();
     let forged = "A".repeat(43);
     let answer = "/api/v1/answers/feedback";
@@ -158,7 +158,9 @@ fn corpus(backend: &Backend) {
         case("no content type", "PUT", answer, 415, "unsupported_media_type").token(&ada).header("if-none-match", "*"),
         case("NUL in text", "PUT", answer, 422, "invalid_text").token(&ada).header("if-none-match", "*").json("{\"text\": \"a\\u0000b\"}"),
         case("text over 256 KiB", "PUT", answer, 413, "too_large").token(&ada).header("if-none-match", "*").json(format!("{{\"text\": \"{big_text}\"}}")),
-        case("body over 1 MiB", "PUT", answer, 413, "too_large").token(&ada).header("if-none-match", "*").json(huge_body),
+        // Oversized bodies are announced with Expect: 100-continue, as careful clients do: the
+        // server refuses them from Content-Length, before they are sent.
+        case("body over 1 MiB", "PUT", answer, 413, "too_large").token(&ada).header("if-none-match", "*").header("expect", "100-continue").json(huge_body),
         // Preconditions.
         case("no precondition", "PUT", answer, 428, "precondition_required").token(&ada).json("{\"text\":\"x\"}"),
         case("malformed If-Match", "PUT", answer, 400, "malformed_precondition").token(&ada).header("if-match", "version 3").json("{\"text\":\"x\"}"),
@@ -168,7 +170,7 @@ fn corpus(backend: &Backend) {
         // Reports.
         case("report that is not one", "POST", "/api/v1/reports", 422, "invalid_report").token(&ada).json("{\"schema\": \"sre-check.report/1\"}"),
         case("report of another schema", "POST", "/api/v1/reports", 422, "invalid_report").token(&ada).json("{\"schema\": \"sre-check.report/9\", \"tool\": {\"name\": \"x\", \"version\": \"1\"}, \"challenge\": {\"version\": \"1.0.0\", \"digest\": \"d\"}, \"host\": {\"os\": \"x\", \"docker\": null, \"compose\": null}, \"started_at\": \"2026-01-01T00:00:00Z\", \"finished_at\": \"2026-01-01T00:00:01Z\", \"files\": [], \"topics\": []}"),
-        case("report over 5 MiB", "POST", "/api/v1/reports", 413, "too_large").token(&ada).json(huge_report),
+        case("report over 5 MiB", "POST", "/api/v1/reports", 413, "too_large").token(&ada).header("expect", "100-continue").json(huge_report),
         case("report as text", "POST", "/api/v1/reports", 415, "unsupported_media_type").token(&ada).header("content-type", "text/plain"),
         // Reviewer bodies.
         case("score as string", "PUT", &format!("/api/v1/scores/{bob_id}"), 422, "invalid_body").token(&grace).json("{\"scores\": [{\"topic\": \"iac\", \"criterion\": \"Understanding Errors\", \"score\": \"4\"}]}"),
@@ -200,11 +202,11 @@ fn corpus(backend: &Backend) {
     let traversal = format!(
         "GET /api/v1/answers/../../../etc/passwd HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {ada}\r\nConnection: close\r\n\r\n"
     );
-    let (status, text) = raw(server.addr(), traversal.as_bytes()).unwrap();
+    let (status, text) = raw(server.addr(), traversal.as_bytes()).expect("a raw reply");
     if status != 404 || text.contains("root:") {
         problems.push(format!("raw traversal: got {status}: {text}"));
     }
-    let (status, _) = raw(server.addr(), b"NONSENSE\r\n\r\n").unwrap();
+    let (status, _) = raw(server.addr(), b"NONSENSE\r\n\r\n").expect("a raw reply");
     if status != 400 {
         problems.push(format!("garbage request line: got {status}"));
     }
@@ -230,7 +232,7 @@ fn corpus(backend: &Backend) {
     assert_eq!(ok.status, 201, "{}", ok.body);
     assert_eq!(
         http.send("GET", &server.url("/readyz"), &[], b"")
-            .unwrap()
+            .expect("the server answers")
             .status,
         200
     );

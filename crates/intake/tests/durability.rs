@@ -45,7 +45,8 @@ fn survives(backend: &Backend, stop: Stop) {
     let tokens: Vec<String> = (0..WRITERS)
         .map(|i| invite(bin, backend, &format!("Writer {i}")).1)
         .collect();
-    let mut server = Intake::start(bin, backend, &["--rate-limit", "0"]).unwrap();
+    let mut server =
+        Intake::start(bin, backend, &["--rate-limit", "0"]).expect("sre-intake starts");
     let url = server.url("/api/v1/answers/feedback");
     let stopping = AtomicBool::new(false);
     let acked_total = AtomicUsize::new(0);
@@ -67,7 +68,9 @@ fn survives(backend: &Backend, stop: Stop) {
         match stop {
             Stop::Kill => server.kill(),
             Stop::Term => {
-                let status = server.terminate(Duration::from_secs(15)).unwrap();
+                let status = server
+                    .terminate(Duration::from_secs(15))
+                    .expect("sre-intake exits after SIGTERM");
                 assert!(
                     status.success(),
                     "exit after SIGTERM: {status}\n{}",
@@ -88,17 +91,17 @@ fn survives(backend: &Backend, stop: Stop) {
         "only {total} writes were acknowledged before the stop"
     );
 
-    let server = Intake::start(bin, backend, &["--rate-limit", "0"]).unwrap();
+    let server = Intake::start(bin, backend, &["--rate-limit", "0"]).expect("sre-intake starts");
     let http = Http::new();
     let candidates = http.get(&server.url("/api/v1/candidates"), &grace).json();
     let mut checked = 0;
     for a in &acked {
         let me = http.get(&server.url("/api/v1/me"), &a.token).json();
-        let id = me["candidate"]["id"].as_str().unwrap();
+        let id = me["candidate"]["id"].as_str().expect("a JSON string");
         assert!(
             candidates["candidates"]
                 .as_array()
-                .unwrap()
+                .expect("a JSON array")
                 .iter()
                 .any(|c| c["candidate"]["id"] == id)
         );
@@ -110,9 +113,9 @@ fn survives(backend: &Backend, stop: Stop) {
             .json();
         let stored: Vec<i64> = history["versions"]
             .as_array()
-            .unwrap()
+            .expect("a JSON array")
             .iter()
-            .map(|v| v["version"].as_i64().unwrap())
+            .map(|v| v["version"].as_i64().expect("a JSON integer"))
             .collect();
         let last_acked = a.writes.last().map_or(0, |(v, _)| *v);
         let latest = stored.last().copied().unwrap_or(0);
@@ -175,7 +178,7 @@ fn write_until_gone(
         );
         match reply {
             Ok(r) if r.status == 200 || r.status == 201 => {
-                writes.push((r.json()["version"].as_i64().unwrap(), text));
+                writes.push((r.json()["version"].as_i64().expect("a JSON integer"), text));
                 total.fetch_add(1, Ordering::SeqCst);
             }
             // Stopping: a 503 from a draining server is a refusal, not an acknowledgement.

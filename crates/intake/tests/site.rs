@@ -30,10 +30,12 @@ fn the_site_is_served_with_the_right_headers() {
     let site = site();
     let backend = Backend::sqlite();
     let site_arg = site.path().display().to_string();
-    let server = Intake::start(Path::new(BIN), &backend, &["--site", &site_arg]).unwrap();
+    let server =
+        Intake::start(Path::new(BIN), &backend, &["--site", &site_arg]).expect("sre-intake starts");
     let http = Http::new();
     let get = |path: &str, headers: &[(&str, &str)]| {
-        http.send("GET", &server.url(path), headers, b"").unwrap()
+        http.send("GET", &server.url(path), headers, b"")
+            .expect("the server answers")
     };
 
     let index = get("/", &[]);
@@ -92,7 +94,7 @@ fn the_site_is_served_with_the_right_headers() {
         "/..%2f..%2f..%2fetc/passwd",
     ] {
         let request = format!("GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
-        let (status, text) = raw(server.addr(), request.as_bytes()).unwrap();
+        let (status, text) = raw(server.addr(), request.as_bytes()).expect("a raw reply");
         assert!(
             !text.contains("root:"),
             "{path} escaped the site folder: {status}"
@@ -116,7 +118,7 @@ fn tokens_are_rate_limited_and_cors_allows_only_the_listed_origin() {
             "https://challenge.example.com",
         ],
     )
-    .unwrap();
+    .expect("sre-intake starts");
     let http = Http::new();
     let statuses: Vec<u16> = (0..5)
         .map(|_| http.get(&server.url("/api/v1/me"), &token).status)
@@ -141,7 +143,7 @@ fn tokens_are_rate_limited_and_cors_allows_only_the_listed_origin() {
             ],
             b"",
         )
-        .unwrap()
+        .expect("the server answers")
     };
     let allowed = preflight("https://challenge.example.com");
     assert_eq!(

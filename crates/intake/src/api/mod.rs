@@ -22,7 +22,7 @@ use axum::http::request::Parts;
 use axum::http::{HeaderName, HeaderValue, Method, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{MethodRouter, get, post};
 use axum::{Json, Router};
 use serde::de::DeserializeOwned;
 use tower_http::catch_panic::CatchPanicLayer;
@@ -41,7 +41,7 @@ pub const ANSWER_TEXT_LIMIT: usize = 256 * 1024;
 pub const ANSWER_BODY_LIMIT: usize = 4 * ANSWER_TEXT_LIMIT;
 /// Most bytes of a report upload.
 pub const REPORT_BODY_LIMIT: usize = 5 * 1024 * 1024;
-/// Most bytes of any other body (invites, scores).
+/// Most bytes of any other body (invites, scores, submit).
 pub const SMALL_BODY_LIMIT: usize = 64 * 1024;
 
 /// What every handler can reach.
@@ -77,16 +77,20 @@ pub fn router(state: AppState, options: &Options) -> Router {
         .route("/answers", get(candidate::answers))
         .route(
             "/answers/{slot}",
-            get(candidate::get_answer)
-                .put(candidate::put_answer)
-                .layer(DefaultBodyLimit::max(ANSWER_BODY_LIMIT)),
+            limited(
+                get(candidate::get_answer).put(candidate::put_answer),
+                ANSWER_BODY_LIMIT,
+            ),
         )
         .route(
             "/reports",
-            post(candidate::post_report).layer(DefaultBodyLimit::max(REPORT_BODY_LIMIT)),
+            limited(post(candidate::post_report), REPORT_BODY_LIMIT),
         )
-        .route("/submit", post(candidate::submit))
-        .route("/invites", post(review::invite))
+        .route(
+            "/submit",
+            limited(post(candidate::submit), SMALL_BODY_LIMIT),
+        )
+        .route("/invites", limited(post(review::invite), SMALL_BODY_LIMIT))
         .route("/candidates", get(review::candidates))
         .route("/candidates/{id}", get(review::candidate))
         .route("/candidates/{id}/answers/{slot}", get(review::history))
@@ -96,7 +100,10 @@ pub fn router(state: AppState, options: &Options) -> Router {
         )
         .route("/candidates/{id}/reports", get(review::reports))
         .route("/candidates/{id}/reports/{digest}", get(review::report))
-        .route("/scores/{candidate}", get(scores::get).put(scores::put))
+        .route(
+            "/scores/{candidate}",
+            limited(get(scores::get).put(scores::put), SMALL_BODY_LIMIT),
+        )
         .route("/export/scores.csv", get(scores::export_csv))
         .route("/export/scores.json", get(scores::export_json))
         .route_layer(middleware::from_fn(metrics::label_route))
@@ -138,6 +145,32 @@ pub fn router(state: AppState, options: &Options) -> Router {
             metrics::observe,
         ))
         .with_state(state)
+}
+
+/// A route whose request bodies are bounded by `limit` bytes: a body declared larger
+/// (`Content-Length`) is refused with 413 before a byte of it is read, so a client that sent
+/// `Expect: 100-continue` never sends it; a body that turns out larger is cut at the limit.
+fn limited(route: MethodRouter<AppState>, limit: usize) -> MethodRouter<AppState> {
+    route
+        .layer(DefaultBodyLimit::max(limit))
+        .layer(middleware::from_fn(move |req: Request, next: Next| {
+            declared_within(limit, req, next)
+        }))
+}
+
+async fn declared_within(limit: usize, request: Request, next: Next) -> Response {
+    let declared = request
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    match declared {
+        Some(length) if length > u64::try_from(limit).unwrap_or(u64::MAX) => ApiError::too_large(
+            format!("the request body is {length} bytes; this route accepts at most {limit} bytes"),
+        )
+        .into_response(),
+        _ => next.run(request).await,
+    }
 }
 
 fn cors(origins: &[HeaderValue]) -> Option<CorsLayer> {

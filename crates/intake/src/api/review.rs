@@ -134,7 +134,8 @@ fn mean(values: impl Iterator<Item = i64>) -> Option<f64> {
     (n > 0).then(|| sum as f64 / n as f64)
 }
 
-async fn existing(state: &AppState, id: &str) -> Result<Candidate, ApiError> {
+/// The candidate with this id, or 404.
+pub async fn existing(state: &AppState, id: &str) -> Result<Candidate, ApiError> {
     people::candidate_by_id(&state.db, id)
         .await?
         .ok_or_else(|| ApiError::not_found(format!("no candidate `{}`", id.escape_debug())))

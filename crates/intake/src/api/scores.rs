@@ -12,10 +12,10 @@ use serde_json::{Value, json};
 use sre_model::TopicId;
 
 use super::auth::ReviewerAuth;
+use super::review::existing;
 use super::{ApiJson, ApiPath, AppState};
 use crate::challenge;
 use crate::error::ApiError;
-use crate::store::people;
 use crate::store::scores::{self, Score, ScoreInput};
 
 /// Longest note, in characters.
@@ -35,7 +35,7 @@ pub async fn get(
     ReviewerAuth(_): ReviewerAuth,
     ApiPath(candidate): ApiPath<String>,
 ) -> Result<Json<Value>, ApiError> {
-    ensure_candidate(&state, &candidate).await?;
+    existing(&state, &candidate).await?;
     let list = scores::list(&state.db, Some(&candidate)).await?;
     Ok(Json(json!({ "scores": ordered(list) })))
 }
@@ -48,20 +48,10 @@ pub async fn put(
     ApiJson(body): ApiJson<ScoresBody>,
 ) -> Result<Json<Value>, ApiError> {
     validate(&body.scores).map_err(|detail| ApiError::unprocessable("invalid_scores", detail))?;
-    ensure_candidate(&state, &candidate).await?;
+    existing(&state, &candidate).await?;
     scores::put(&state.db, &candidate, &reviewer.id, &body.scores).await?;
     let list = scores::list(&state.db, Some(&candidate)).await?;
     Ok(Json(json!({ "scores": ordered(list) })))
-}
-
-async fn ensure_candidate(state: &AppState, id: &str) -> Result<(), ApiError> {
-    match people::candidate_by_id(&state.db, id).await? {
-        Some(_) => Ok(()),
-        None => Err(ApiError::not_found(format!(
-            "no candidate `{}`",
-            id.escape_debug()
-        ))),
-    }
 }
 
 /// Checks scores against the manifest: known topic and criterion, 1 to 4, a bounded note, each
