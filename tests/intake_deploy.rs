@@ -153,12 +153,18 @@ fn compose_runs_sre_intake_with_postgres() {
         .json();
     assert_eq!(list["candidates"][0]["answers"]["written"], 1);
     let site_page = http
-        .send("GET", &format!("{base}/invite/{token}"), &[], b"")
+        .send(
+            "GET",
+            &format!("{base}/invite/{token}"),
+            &[("accept-encoding", "br")],
+            b"",
+        )
         .expect("the site answers");
-    assert!(
-        site_page.body.contains("SRE Challenge"),
-        "the site is served: {}",
-        site_page.body
+    assert_eq!(site_page.status, 200);
+    assert_eq!(
+        site_page.header("content-encoding"),
+        Some("br"),
+        "the image carries precompressed assets"
     );
 
     // Runs as the unprivileged user, stops gracefully on SIGTERM (docker stop).

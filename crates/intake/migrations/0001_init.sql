@@ -19,8 +19,7 @@ CREATE TABLE candidates (
     created_at       TEXT NOT NULL,
     expires_at       TEXT,
     -- Set once by POST /submit; answers and reports are read-only afterwards.
-    submitted_at     TEXT,
-    last_activity_at TEXT
+    submitted_at     TEXT
 );
 
 -- Append-only: every saved version of an answer is kept. Versions count from 1 per slot.

@@ -20,7 +20,7 @@ use super::{ApiJson, ApiPath, AppState};
 use crate::error::ApiError;
 use crate::invites::{self, InviteError, InviteRequest};
 use crate::render::answer_html;
-use crate::store::answers::{self, Answer};
+use crate::store::answers::{self, Answer, Latest};
 use crate::store::people::{self, Candidate};
 use crate::store::reports::{self, ReportMeta};
 use crate::store::scores::{self, Score};
@@ -95,7 +95,7 @@ pub async fn candidates(
     let items: Vec<Value> = all
         .iter()
         .map(|c| {
-            let written = latest.iter().filter(|l| l.candidate_id == c.id).count();
+            let answers: Vec<&Latest> = latest.iter().filter(|l| l.candidate_id == c.id).collect();
             // Reports are listed newest first.
             let report = reports.iter().find(|r| r.candidate_id == c.id);
             let theirs: Vec<&Score> = scores.iter().filter(|s| s.candidate_id == c.id).collect();
@@ -108,8 +108,9 @@ pub async fn candidates(
             reviewers.dedup();
             json!({
                 "candidate": c,
-                "status": status(c, written),
-                "answers": { "written": written, "total": slot_count },
+                "status": status(c, answers.len()),
+                "last_activity_at": last_activity(c, &answers, report),
+                "answers": { "written": answers.len(), "total": slot_count },
                 "report": report.map(report_summary),
                 "scores": {
                     "criteria": criteria_count,
@@ -121,6 +122,20 @@ pub async fn candidates(
         })
         .collect();
     Ok(Json(json!({ "candidates": items })))
+}
+
+/// The latest write of a candidate: an answer, a report or the submission.
+fn last_activity<'a>(
+    candidate: &'a Candidate,
+    answers: &[&'a Latest],
+    report: Option<&'a ReportMeta>,
+) -> Option<&'a str> {
+    answers
+        .iter()
+        .map(|a| a.created_at.as_str())
+        .chain(report.map(|r| r.received_at.as_str()))
+        .chain(candidate.submitted_at.as_deref())
+        .max()
 }
 
 fn report_summary(meta: &ReportMeta) -> Value {
@@ -200,10 +215,11 @@ pub async fn candidate(
             })
         })
         .collect();
-    let written = latest.len();
+    let answered: Vec<&Latest> = latest.iter().collect();
     Ok(Json(json!({
         "candidate": candidate,
-        "status": status(&candidate, written),
+        "status": status(&candidate, answered.len()),
+        "last_activity_at": last_activity(&candidate, &answered, report_list.first()),
         "challenge": { "version": manifest.challenge.version },
         "report": report_list.first().map(|meta| {
             let mut summary = report_summary(meta);

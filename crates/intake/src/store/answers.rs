@@ -1,12 +1,18 @@
 //! Answers: append-only versions per candidate and slot, written with a precondition on the
 //! latest version (HTTP conditional requests, see `api::conditional`).
+//!
+//! A write normally takes one statement ([`insert_if_latest`]): the `INSERT … SELECT` computes the
+//! next version and inserts only when the candidate has not submitted and the latest version is
+//! the expected one. When it inserts nothing, [`put_in_transaction`] works out why (or handles
+//! what the single statement cannot express) under the candidate's row lock. On SQLite, where a
+//! statement is one round trip to the database thread, this is what makes writes cheap.
 
 use serde::Serialize;
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
-use super::people::touch_unsubmitted;
-use super::{Db, is_unique_violation, now};
+use super::people::lock_unsubmitted;
+use super::{Backend, Db, is_unique_violation, now};
 
 /// A stored version, without its text.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -58,9 +64,9 @@ pub enum Precondition {
 pub enum PutOutcome {
     /// A new version was stored.
     Stored(VersionMeta),
-    /// The latest version already has exactly this text: nothing stored. This makes a retried
-    /// write whose reply was lost succeed (RFC 9110 §13.1.1 allows a 2xx when the change has
-    /// already been applied), whatever its precondition.
+    /// The precondition does not hold, but the latest version already has exactly this text:
+    /// nothing stored. This is a retried write whose reply was lost, and it succeeds (RFC 9110
+    /// §13.1.1 allows a 2xx when the change has already been applied).
     Unchanged(VersionMeta),
     /// The precondition does not hold; the current latest version, if any.
     PreconditionFailed(Option<VersionMeta>),
@@ -176,9 +182,85 @@ pub async fn put(
     precondition: &Precondition,
     text: &str,
 ) -> sqlx::Result<PutOutcome> {
-    let at = now();
+    // On PostgreSQL the single statement could miss a submission committed while it runs (it
+    // reads the candidate from its snapshot); on SQLite every write goes through one connection,
+    // one statement at a time, so nothing can commit in between.
+    if db.backend == Backend::Sqlite
+        && let Some(expected) = expected_latest(precondition)
+        && let Some(stored) = insert_if_latest(db, candidate, slot, expected, text).await?
+    {
+        return Ok(PutOutcome::Stored(stored));
+    }
+    put_in_transaction(db, candidate, slot, precondition, text).await
+}
+
+/// The latest version a precondition expects, as [`insert_if_latest`] takes it: 0 for none, -1
+/// for any; `None` for a list of versions (handled by the transaction).
+fn expected_latest(precondition: &Precondition) -> Option<i64> {
+    match precondition {
+        Precondition::NoneExists => Some(0),
+        Precondition::AnyExists => Some(-1),
+        Precondition::LatestIs(versions) => match versions.as_slice() {
+            [one] => Some(*one),
+            _ => None,
+        },
+    }
+}
+
+/// One statement: inserts the next version if the candidate has not submitted and the latest
+/// version is `expected` (0: none yet, -1: any). `None` when nothing was inserted.
+async fn insert_if_latest(
+    db: &Db,
+    candidate: &str,
+    slot: &str,
+    expected: i64,
+    text: &str,
+) -> sqlx::Result<Option<VersionMeta>> {
+    let created_at = now();
+    let bytes = i64::try_from(text.len()).unwrap_or(i64::MAX);
+    let inserted = sqlx::query(
+        "INSERT INTO answers (candidate_id, slot, version, body, bytes, created_at) \
+         SELECT c.id, $2, COALESCE(MAX(a.version), 0) + 1, $3, $4, $5 \
+         FROM candidates c LEFT JOIN answers a ON a.candidate_id = c.id AND a.slot = $2 \
+         WHERE c.id = $1 AND c.submitted_at IS NULL \
+         GROUP BY c.id \
+         HAVING COALESCE(MAX(a.version), 0) = $6 OR ($6 = -1 AND MAX(a.version) IS NOT NULL) \
+         RETURNING version",
+    )
+    .bind(candidate)
+    .bind(slot)
+    .bind(text)
+    .bind(bytes)
+    .bind(&created_at)
+    .bind(expected)
+    .fetch_optional(&db.write)
+    .await;
+    match inserted {
+        Ok(row) => row
+            .map(|row| {
+                Ok(VersionMeta {
+                    version: row.try_get("version")?,
+                    created_at,
+                    bytes,
+                })
+            })
+            .transpose(),
+        Err(err) if is_unique_violation(&err) => Ok(None),
+        Err(err) => Err(err),
+    }
+}
+
+/// The general write: under the candidate's row lock, checks submission and the precondition,
+/// and stores the next version or says why not.
+async fn put_in_transaction(
+    db: &Db,
+    candidate: &str,
+    slot: &str,
+    precondition: &Precondition,
+    text: &str,
+) -> sqlx::Result<PutOutcome> {
     let mut tx = db.write.begin().await?;
-    if !touch_unsubmitted(&mut tx, candidate, &at).await? {
+    if !lock_unsubmitted(&mut tx, candidate).await? {
         return Ok(PutOutcome::Submitted);
     }
     let current = sqlx::query(
@@ -192,13 +274,6 @@ pub async fn put(
     .as_ref()
     .map(answer)
     .transpose()?;
-    if let Some(current) = &current
-        && current.text == text
-    {
-        // Nothing to store: roll back the activity mark too, a replay is not activity.
-        tx.rollback().await?;
-        return Ok(PutOutcome::Unchanged(current.meta.clone()));
-    }
     let holds = match (precondition, &current) {
         (Precondition::NoneExists, None) | (Precondition::AnyExists, Some(_)) => true,
         (Precondition::LatestIs(versions), Some(current)) => {
@@ -208,14 +283,17 @@ pub async fn put(
     };
     if !holds {
         tx.rollback().await?;
-        return Ok(PutOutcome::PreconditionFailed(current.map(|c| c.meta)));
+        return Ok(match current {
+            Some(current) if current.text == text => PutOutcome::Unchanged(current.meta),
+            other => PutOutcome::PreconditionFailed(other.map(|c| c.meta)),
+        });
     }
     let stored = VersionMeta {
         version: current.map_or(1, |c| c.meta.version + 1),
-        created_at: at,
+        created_at: now(),
         bytes: i64::try_from(text.len()).unwrap_or(i64::MAX),
     };
-    let inserted = sqlx::query(
+    sqlx::query(
         "INSERT INTO answers (candidate_id, slot, version, body, bytes, created_at) \
          VALUES ($1, $2, $3, $4, $5, $6)",
     )
@@ -226,19 +304,7 @@ pub async fn put(
     .bind(stored.bytes)
     .bind(&stored.created_at)
     .execute(&mut *tx)
-    .await;
-    match inserted {
-        Ok(_) => {
-            tx.commit().await?;
-            Ok(PutOutcome::Stored(stored))
-        }
-        // Another writer stored this version first (the row lock makes this rare): report the
-        // conflict like any other precondition failure.
-        Err(err) if is_unique_violation(&err) => {
-            tx.rollback().await?;
-            let now_latest = latest(db, candidate, slot).await?.map(|a| a.meta);
-            Ok(PutOutcome::PreconditionFailed(now_latest))
-        }
-        Err(err) => Err(err),
-    }
+    .await?;
+    tx.commit().await?;
+    Ok(PutOutcome::Stored(stored))
 }

@@ -22,8 +22,6 @@ pub struct Candidate {
     pub expires_at: Option<String>,
     /// When the candidate submitted; answers are read-only afterwards.
     pub submitted_at: Option<String>,
-    /// The last accepted write (answer, report, submission).
-    pub last_activity_at: Option<String>,
 }
 
 /// A reviewer.
@@ -60,7 +58,7 @@ pub struct ByToken<T> {
 /// The columns [`candidate`] reads, as a literal for `concat!` (sqlx takes only static SQL).
 macro_rules! candidate_columns {
     () => {
-        "id, name, email, created_at, expires_at, submitted_at, last_activity_at"
+        "id, name, email, created_at, expires_at, submitted_at"
     };
 }
 
@@ -72,7 +70,6 @@ fn candidate(row: &AnyRow) -> sqlx::Result<Candidate> {
         created_at: row.try_get("created_at")?,
         expires_at: row.try_get("expires_at")?,
         submitted_at: row.try_get("submitted_at")?,
-        last_activity_at: row.try_get("last_activity_at")?,
     })
 }
 
@@ -89,7 +86,6 @@ pub async fn create_candidate(
         created_at: now(),
         expires_at: new.expires_at,
         submitted_at: None,
-        last_activity_at: None,
     };
     sqlx::query(
         "INSERT INTO candidates (id, name, email, token_hash, invited_by, created_at, expires_at) \
@@ -186,8 +182,7 @@ pub async fn all_candidates(db: &Db) -> sqlx::Result<Vec<Candidate>> {
 pub async fn submit(db: &Db, id: &str) -> sqlx::Result<String> {
     let at = now();
     sqlx::query(
-        "UPDATE candidates SET submitted_at = $1, last_activity_at = $1 \
-         WHERE id = $2 AND submitted_at IS NULL",
+        "UPDATE candidates SET submitted_at = $1 WHERE id = $2 AND submitted_at IS NULL",
     )
     .bind(&at)
     .bind(id)
@@ -201,21 +196,18 @@ pub async fn submit(db: &Db, id: &str) -> sqlx::Result<String> {
     Ok(submitted.unwrap_or(at))
 }
 
-/// Records activity of a candidate who has not submitted, inside a write transaction; `false`
-/// when the candidate has submitted (the caller then refuses the write). On PostgreSQL the
-/// `UPDATE` locks the row until the transaction ends: writes of one candidate are serialized and
-/// a concurrent submission is either before (we see it) or after (it waits for us).
-pub async fn touch_unsubmitted(
-    conn: &mut sqlx::AnyConnection,
-    id: &str,
-    at: &str,
-) -> sqlx::Result<bool> {
-    let done = sqlx::query(
-        "UPDATE candidates SET last_activity_at = $1 WHERE id = $2 AND submitted_at IS NULL",
+/// Inside a write transaction: locks the candidate's row if the candidate has not submitted, and
+/// says whether that is so (`false`: refuse the write). The `UPDATE` changes nothing (it sets a
+/// NULL column to NULL) but, being a write, it takes PostgreSQL's row lock until the transaction
+/// ends, so one candidate's writes are serialized and a concurrent submission is either seen or
+/// waits; it is the portable `SELECT … FOR UPDATE` (which SQLite lacks). On SQLite it takes the
+/// database's write lock at the first statement, so the transaction never has to upgrade.
+pub async fn lock_unsubmitted(conn: &mut sqlx::AnyConnection, id: &str) -> sqlx::Result<bool> {
+    let locked = sqlx::query(
+        "UPDATE candidates SET submitted_at = NULL WHERE id = $1 AND submitted_at IS NULL",
     )
-    .bind(at)
     .bind(id)
     .execute(conn)
     .await?;
-    Ok(done.rows_affected() == 1)
+    Ok(locked.rows_affected() == 1)
 }

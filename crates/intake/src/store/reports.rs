@@ -5,7 +5,7 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 use sre_model::{Report, Status};
 
-use super::people::touch_unsubmitted;
+use super::people::lock_unsubmitted;
 use super::{Db, now};
 
 /// What the list of reports shows, without the body.
@@ -93,7 +93,7 @@ pub async fn store(db: &Db, candidate: &str, report: &Report) -> anyhow::Result<
     let at = now();
     let counts = StatusCounts::of(report);
     let mut tx = db.write.begin().await?;
-    if !touch_unsubmitted(&mut tx, candidate, &at).await? {
+    if !lock_unsubmitted(&mut tx, candidate).await? {
         tx.rollback().await?;
         return Ok(match one(db, candidate, &digest).await? {
             Some(existing) => StoreOutcome::Duplicate(existing),
