@@ -56,7 +56,8 @@ fn postgres_fixtures_and_readme_commands() {
 
 /// The `sh` block of the README that starts with `cd postgres`, one command per line.
 fn readme_commands() -> Vec<String> {
-    let readme = std::fs::read_to_string(handed_out_dir().join("README.md")).unwrap();
+    let readme =
+        std::fs::read_to_string(handed_out_dir().join("README.md")).expect("postgres README");
     let block = readme
         .split("```sh\n")
         .skip(1)
@@ -69,19 +70,19 @@ fn readme_commands() -> Vec<String> {
 /// Runs the README's commands in a fresh working copy with the reference solution.sql, under a
 /// project name of its own; takes the project down whatever happens.
 fn readme_commands_run_as_written() {
-    let tmp = tempfile::tempdir().unwrap();
+    let tmp = tempfile::tempdir().expect("a temporary folder");
     let work = tmp.path().join("work");
     let init = Command::new(sre_check_bin())
         .arg("init")
         .arg(&work)
         .output()
-        .unwrap();
+        .expect("sre-check runs");
     assert!(init.status.success());
     std::fs::copy(
         repo_root().join("tests/fixtures/solutions/postgres/postgres/solution.sql"),
         work.join("postgres/solution.sql"),
     )
-    .unwrap();
+    .expect("copying the reference solution.sql");
     let dir = work.join("postgres");
     let project = format!("sre-e2e-postgres-readme-{}", std::process::id());
     let _down = ComposeDown {
@@ -96,7 +97,7 @@ fn readme_commands_run_as_written() {
             .env("COMPOSE_PROJECT_NAME", &project)
             .stdin(std::process::Stdio::null())
             .output()
-            .unwrap();
+            .expect("sh runs");
         assert!(
             out.status.success(),
             "README command `{command}` failed:\n{}\n{}",

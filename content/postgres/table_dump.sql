@@ -55,7 +55,7 @@ FROM (
     ) AS picked
 ) AS named;
 
--- Some people signed up twice with the same address, typed with other capitals.
+-- A few accounts were registered twice, as in production.
 UPDATE customers AS twin
 SET email = upper(left(original.email, 1)) || substr(original.email, 2),
     full_name = original.full_name,

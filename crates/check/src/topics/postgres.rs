@@ -76,8 +76,7 @@ pub fn run(run: &mut TopicRun) {
         ctx.note("applying solution.sql");
         Ok(match apply::apply(&stack, &solution)? {
             Ok((mode, output)) => Verdict::pass(format!(
-                "{}\n{}\n{}",
-                apply::changed_settings(&baseline.settings, &apply::settings(&stack)?),
+                "{}\n{}\npsql printed:\n{}",
                 match mode {
                     apply::Mode::Transaction => "applied in one transaction",
                     apply::Mode::Statements =>
@@ -86,6 +85,7 @@ pub fn run(run: &mut TopicRun) {
                          the one-transaction attempt was rolled back and the file run as \
                          `psql -f` runs it",
                 },
+                apply::changed_settings(&baseline.settings, &apply::settings(&stack)?),
                 output.trim()
             )),
             Err(verdict) => verdict,

@@ -75,6 +75,19 @@ pub struct TimeAxis {
     pub desc: String,
 }
 
+impl TimeAxis {
+    /// A time axis over `range` with a labelled tick every `step` seconds from its start.
+    pub fn every(range: Range<f64>, step: f64, format: fn(f64) -> String, desc: &str) -> TimeAxis {
+        let count = ((range.end - range.start) / step).floor() as usize;
+        TimeAxis {
+            ticks: (0..=count).map(|i| range.start + i as f64 * step).collect(),
+            range,
+            format,
+            desc: desc.to_owned(),
+        }
+    }
+}
+
 /// An image: a title line, a subtitle line (sources) and panels stacked vertically.
 pub struct Chart {
     /// Width and height in pixels.

@@ -5,7 +5,7 @@
 //! neighbour ("06: 00"). [`GlyphBackend`] wraps [`BitMapBackend`] and draws text itself, at the
 //! positions the font gives; everything else goes to the bitmap backend unchanged.
 
-use ab_glyph::{Font, FontRef, PxScale, ScaleFont, point};
+use ab_glyph::{Font, FontRef, GlyphId, PxScale, ScaleFont, point};
 use plotters::prelude::{BitMapBackend, DrawingBackend};
 use plotters_backend::text_anchor::{HPos, VPos};
 use plotters_backend::{
@@ -27,20 +27,28 @@ impl<'a> GlyphBackend<'a> {
         }
     }
 
-    /// Width of `text` in pixels and the font's ascent and descent at `size`.
-    fn measure(&self, text: &str, size: f32) -> (f32, f32, f32) {
+    /// Where each glyph of `text` starts on the baseline at `size`, and the width of the text.
+    fn layout(&self, text: &str, size: f32) -> (Vec<(GlyphId, f32)>, f32) {
         let font = self.font.as_scaled(PxScale::from(size));
-        let mut width = 0.0;
+        let mut glyphs = Vec::with_capacity(text.len());
+        let mut caret = 0.0;
         let mut previous = None;
         for c in text.chars() {
             let id = font.glyph_id(c);
             if let Some(p) = previous {
-                width += font.kern(p, id);
+                caret += font.kern(p, id);
             }
-            width += font.h_advance(id);
+            glyphs.push((id, caret));
+            caret += font.h_advance(id);
             previous = Some(id);
         }
-        (width, font.ascent(), font.descent())
+        (glyphs, caret)
+    }
+
+    /// The font's ascent and descent (negative) at `size`.
+    fn vertical_metrics(&self, size: f32) -> (f32, f32) {
+        let font = self.font.as_scaled(PxScale::from(size));
+        (font.ascent(), font.descent())
     }
 }
 
@@ -106,7 +114,9 @@ impl DrawingBackend for GlyphBackend<'_> {
         text: &str,
         style: &TStyle,
     ) -> Result<(u32, u32)> {
-        let (width, ascent, descent) = self.measure(text, style.size() as f32);
+        let size = style.size() as f32;
+        let (_, width) = self.layout(text, size);
+        let (ascent, descent) = self.vertical_metrics(size);
         Ok((width.ceil() as u32, (ascent - descent).ceil() as u32))
     }
 
@@ -121,7 +131,8 @@ impl DrawingBackend for GlyphBackend<'_> {
             return Ok(());
         }
         let size = style.size() as f32;
-        let (width, ascent, descent) = self.measure(text, size);
+        let (glyphs, width) = self.layout(text, size);
+        let (ascent, descent) = self.vertical_metrics(size);
         let height = ascent - descent;
         let dx = match style.anchor().h_pos {
             HPos::Left => 0.0,
@@ -134,18 +145,9 @@ impl DrawingBackend for GlyphBackend<'_> {
             VPos::Bottom => -height,
         };
         let transform = style.transform();
-        let font = self.font.as_scaled(PxScale::from(size));
         let (w, h) = self.get_size();
-        let mut caret = 0.0;
-        let mut previous = None;
-        for c in text.chars() {
-            let id = font.glyph_id(c);
-            if let Some(p) = previous {
-                caret += font.kern(p, id);
-            }
-            previous = Some(id);
+        for (id, caret) in glyphs {
             let glyph = id.with_scale_and_position(PxScale::from(size), point(caret, ascent));
-            caret += font.h_advance(id);
             let Some(outline) = self.font.outline_glyph(glyph) else {
                 continue;
             };

@@ -179,24 +179,21 @@ pub fn activity() -> Vec<ActivitySample> {
         .collect()
 }
 
+/// How the morning's time axes are described.
+const MORNING_DESC: &str = "time (UTC), Thursday 13 June 2024";
+
 fn morning_axis() -> TimeAxis {
-    TimeAxis {
-        range: 0.0..MORNING_END,
-        ticks: times(0.0, MORNING_END, 30.0 * MIN).collect(),
-        format: clock,
-        desc: "time (UTC), Thursday 13 June 2024".to_owned(),
-    }
+    TimeAxis::every(0.0..MORNING_END, 30.0 * MIN, clock, MORNING_DESC)
 }
 
 /// The last 25 minutes of the morning, for a closer look.
 fn close_up_axis() -> TimeAxis {
-    let start = MORNING_END - 25.0 * MIN;
-    TimeAxis {
-        range: start..MORNING_END,
-        ticks: times(start, MORNING_END, 5.0 * MIN).collect(),
-        format: clock,
-        desc: "time (UTC), Thursday 13 June 2024".to_owned(),
-    }
+    TimeAxis::every(
+        MORNING_END - 25.0 * MIN..MORNING_END,
+        5.0 * MIN,
+        clock,
+        MORNING_DESC,
+    )
 }
 
 fn connections_chart() -> Chart {
@@ -244,22 +241,36 @@ fn connections_chart() -> Chart {
     }
 }
 
-/// Age in minutes of the oldest open transaction of each application, every minute; `None`
+/// Age in minutes of the oldest open transaction of each application at one minute; `None`
 /// while the application has no open transaction (no point is drawn).
-pub fn oldest_transactions() -> Vec<(f64, f64, Option<f64>, Option<f64>)> {
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct OldestTransactions {
+    /// Seconds after 06:00.
+    pub t: f64,
+    /// shop-web.
+    pub web: f64,
+    /// etl-reporting.
+    pub etl: Option<f64>,
+    /// shop-migrate.
+    pub migration: Option<f64>,
+}
+
+/// The oldest transactions every minute from 06:00 to 10:45.
+pub fn oldest_transactions() -> Vec<OldestTransactions> {
     let mut noise = Noise(0xE7_1208);
     times(0.0, MORNING_END, MIN)
-        .map(|t| {
+        .map(|t| OldestTransactions {
+            t,
             // Web transactions last milliseconds to a few seconds, until they queue behind the
-            // migration (the first one two seconds after it) and give up after statement_timeout.
-            let web = if t > MIGRATION + 2.0 {
+            // migration (the first one two seconds after it) and give up after
+            // statement_timeout.
+            web: if t > MIGRATION + 2.0 {
                 (t - MIGRATION - 2.0).min(WEB_STATEMENT_TIMEOUT) / MIN
             } else {
                 (0.02 + 0.015 * noise.next()).max(0.0)
-            };
-            let etl = (t >= ETL_BEGIN).then(|| (t - ETL_BEGIN) / MIN);
-            let migration = (t >= MIGRATION).then(|| (t - MIGRATION) / MIN);
-            (t, web, etl, migration)
+            },
+            etl: (t >= ETL_BEGIN).then(|| (t - ETL_BEGIN) / MIN),
+            migration: (t >= MIGRATION).then(|| (t - MIGRATION) / MIN),
         })
         .collect()
 }
@@ -289,10 +300,10 @@ pub fn dead_rows() -> Vec<(f64, f64, f64)> {
 fn transactions_chart() -> Chart {
     let oldest = oldest_transactions();
     let dead = dead_rows();
-    let optional = |pick: fn(&(f64, f64, Option<f64>, Option<f64>)) -> Option<f64>| {
+    let optional = |pick: fn(&OldestTransactions) -> Option<f64>| {
         oldest
             .iter()
-            .filter_map(|row| pick(row).map(|v| (row.0, v)))
+            .filter_map(|row| pick(row).map(|v| (row.t, v)))
             .collect::<Vec<_>>()
     };
     Chart {
@@ -312,17 +323,17 @@ fn transactions_chart() -> Chart {
                     Series {
                         name: "etl-reporting".to_owned(),
                         color: palette::ORANGE,
-                        points: optional(|r| r.2),
+                        points: optional(|r| r.etl),
                     },
                     Series {
                         name: "shop-migrate".to_owned(),
                         color: palette::PURPLE,
-                        points: optional(|r| r.3),
+                        points: optional(|r| r.migration),
                     },
                     Series {
                         name: "shop-web".to_owned(),
                         color: palette::BLUE,
-                        points: oldest.iter().map(|r| (r.0, r.1)).collect(),
+                        points: oldest.iter().map(|r| (r.t, r.web)).collect(),
                     },
                 ],
                 limits: Vec::new(),
@@ -430,12 +441,12 @@ pub fn replication() -> Vec<ReplicationSample> {
 }
 
 fn fortnight_axis() -> TimeAxis {
-    TimeAxis {
-        range: 0.0..FORTNIGHT_END,
-        ticks: times(0.0, FORTNIGHT_END, 2.0 * DAY).collect(),
-        format: date,
-        desc: "date (UTC), 2024, ticks at 00:00".to_owned(),
-    }
+    TimeAxis::every(
+        0.0..FORTNIGHT_END,
+        2.0 * DAY,
+        date,
+        "date (UTC), 2024, ticks at 00:00",
+    )
 }
 
 fn replication_chart() -> Chart {

@@ -123,9 +123,12 @@ fn error_line(output: &str, solution: &str) -> Option<usize> {
 
 /// The settings that differ from PostgreSQL's defaults as the application's sessions see them,
 /// one line each (`work_mem = 16MB (configuration file)`), to show what solution.sql changed.
+/// A setting that needs a restart shows its value in effect and says that a new one waits.
 pub fn settings(stack: &Stack) -> anyhow::Result<Vec<String>> {
-    let sql = "SELECT name || ' = ' || setting || coalesce(unit, '') || ' (' || source || ')' \
-               || CASE WHEN pending_restart THEN ', needs a restart: not in effect' ELSE '' END \
+    let sql = "SELECT name || ' = ' || current_setting(name) || ' (' || source || ')' \
+               || CASE WHEN pending_restart \
+                       THEN '; a new value waits for a restart, so it is not measured' \
+                       ELSE '' END \
                FROM pg_settings \
                WHERE source NOT IN ('default', 'override', 'client', 'session', \
                                     'environment variable') \
@@ -189,17 +192,16 @@ mod tests {
 
     #[test]
     fn changed_settings_lists_only_what_is_new() {
-        let before = vec!["work_mem = 8192kB (configuration file)".to_owned()];
+        let before = vec!["work_mem = 8MB (configuration file)".to_owned()];
         assert_eq!(changed_settings(&before, &before), "settings: none changed");
         let after = vec![
-            "shared_buffers = 32768 8kB (configuration file), needs a restart: not in effect"
-                .to_owned(),
-            "work_mem = 16384kB (configuration file)".to_owned(),
+            "shared_buffers = 256MB (configuration file); a new value waits".to_owned(),
+            "work_mem = 16MB (configuration file)".to_owned(),
         ];
         assert_eq!(
             changed_settings(&before, &after),
-            "settings changed:\nshared_buffers = 32768 8kB (configuration file), needs a \
-             restart: not in effect\nwork_mem = 16384kB (configuration file)"
+            "settings changed:\nshared_buffers = 256MB (configuration file); a new value \
+             waits\nwork_mem = 16MB (configuration file)"
         );
     }
 

@@ -35,6 +35,9 @@ pub const APP_ROLE: &str = "shop_app";
 /// The superuser, for applying solution.sql and reading the data.
 pub const SUPERUSER: &str = "postgres";
 
+/// libpq options of every session the checks open.
+const STATEMENT_TIMEOUT: &str = "PGOPTIONS=-c statement_timeout=5min";
+
 /// Building the image (apt on a cold cache) and loading the data.
 const UP_TIMEOUT: Duration = Duration::from_secs(15 * 60);
 
@@ -119,6 +122,10 @@ impl<'a> Stack<'a> {
         let mut command = vec![
             "exec",
             "-T",
+            // A statement that runs away (in solution.sql, or a plan far from any goal) ends
+            // with an error psql reports, not with the checker's own timeout.
+            "--env",
+            STATEMENT_TIMEOUT,
             SERVICE,
             "psql",
             "--no-psqlrc",
