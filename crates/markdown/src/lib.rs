@@ -22,10 +22,11 @@ mod links;
 mod slug;
 
 pub use events::{Heading, options};
-pub use links::{Here, LinkMap};
+pub use links::{Here, LinkMap, content_path};
 pub use slug::{Slugger, slugify};
 
 use events::Parsed;
+use pulldown_cmark::{Event, LinkType, Parser, Tag};
 
 /// Renders a whole markdown document, written at `document` (its path relative to the content
 /// root, e.g. `monitoring/README.md`), to an HTML fragment.
@@ -58,6 +59,27 @@ pub fn section<'a>(markdown: &'a str, id: &str) -> Option<&'a str> {
 /// Every heading of a document with its id, in order.
 pub fn headings(markdown: &str) -> Vec<Heading> {
     Parsed::new(markdown).headings().cloned().collect()
+}
+
+/// The content files a document links to or shows as images, resolved against its folder,
+/// sorted and without repeats (see [`content_path`]). The build step publishes and checks them.
+pub fn referenced_files(markdown: &str, document: &str) -> Vec<String> {
+    let mut files: Vec<String> = Parser::new_ext(markdown, options())
+        .filter_map(|event| match event {
+            // An email autolink's destination is an address, not a path.
+            Event::Start(Tag::Link {
+                link_type: LinkType::Email,
+                ..
+            }) => None,
+            Event::Start(Tag::Link { dest_url, .. } | Tag::Image { dest_url, .. }) => {
+                content_path(document, &dest_url)
+            }
+            _ => None,
+        })
+        .collect();
+    files.sort();
+    files.dedup();
+    files
 }
 
 #[cfg(test)]

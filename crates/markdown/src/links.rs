@@ -114,6 +114,46 @@ impl LinkMap {
     }
 }
 
+/// The content file a relative `url` written in `document` names (percent-decoded, without query
+/// or fragment), for the build step to check and publish; `None` for absolute, unsafe and
+/// fragment-only URLs.
+pub fn content_path(document: &str, url: &str) -> Option<String> {
+    let url = clean(url);
+    if scheme(&url).is_some() || url.contains('\\') || url.starts_with("//") {
+        return None;
+    }
+    let path = url.split(['?', '#']).next().unwrap_or_default();
+    let path = match path.strip_prefix('/') {
+        Some(from_root) => normalize("", from_root)?,
+        None if path.is_empty() => return None,
+        None => normalize(folder_of(document), path)?,
+    };
+    Some(percent_decode(&path))
+}
+
+fn percent_decode(path: &str) -> String {
+    let bytes = path.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = bytes
+            .get(i + 1..i + 3)
+            .and_then(|h| std::str::from_utf8(h).ok())
+            .and_then(|h| u8::from_str_radix(h, 16).ok());
+        match (bytes[i], hex) {
+            (b'%', Some(byte)) => {
+                out.push(byte);
+                i += 3;
+            }
+            (byte, _) => {
+                out.push(byte);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
 /// What the page being rendered shows, for links into the same page.
 #[derive(Debug, Clone, Copy)]
 pub struct Here<'a> {
@@ -309,6 +349,26 @@ mod tests {
             resolve("postgres/README.md", "postgres.md").as_deref(),
             Some("content/postgres/postgres.md")
         );
+    }
+
+    #[test]
+    fn content_paths_are_what_the_build_step_publishes() {
+        let p = |url| content_path("monitoring/README.md", url);
+        assert_eq!(
+            p("screenshots/screenshot%201.png?x#y").as_deref(),
+            Some("monitoring/screenshots/screenshot 1.png")
+        );
+        assert_eq!(p("../README.md#set-up").as_deref(), Some("README.md"));
+        assert_eq!(p("/feedback.txt").as_deref(), Some("feedback.txt"));
+        for url in [
+            "#x",
+            "https://a.example/b.png",
+            "javascript:x",
+            "//h/x",
+            "../../x",
+        ] {
+            assert_eq!(p(url), None, "{url}");
+        }
     }
 
     #[test]

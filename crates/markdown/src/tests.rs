@@ -253,3 +253,15 @@ fn without_pages_urls_stay_plain() {
         "<p><a href=\"#x\">a</a> <img src=\"monitoring/img/b.png\" alt=\"b\" /> c</p>\n"
     );
 }
+
+#[test]
+fn referenced_files_are_listed_once() {
+    assert_eq!(
+        referenced_files(
+            "![a](screenshots/a.png) [b](screenshots/a.png) [c](../README.md#x) [d](#y) \
+             [e](https://x.example/) <f@g.example>",
+            "monitoring/README.md"
+        ),
+        ["README.md", "monitoring/screenshots/a.png"]
+    );
+}
