@@ -3,7 +3,8 @@
 //! The first load is `index.html`, every file of dist/ that it names (Trunk's JS loader, the wasm,
 //! CSS, favicon), then the two fetches the home page makes (the manifest and the README fragment).
 //! Files index.html does not name (topic fragments, a worker's wasm) are loaded later and not
-//! counted. Sizes are gzip level 9, what a static server with compression sends.
+//! counted. Sizes are gzip level 9 (zlib-rs; within 0.5% of `gzip -9 -n`), what a static
+//! server with compression sends.
 
 use std::fs;
 use std::io::Write;
