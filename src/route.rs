@@ -9,7 +9,7 @@ use leptos::ev;
 use leptos::prelude::*;
 use sre_model::TopicId;
 use wasm_bindgen::JsCast;
-use web_sys::{HtmlAnchorElement, MouseEvent, Url};
+use web_sys::{HtmlAnchorElement, HtmlElement, MouseEvent, Url};
 
 /// A page of the site.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -56,14 +56,30 @@ impl Router {
         let _ = window_event_listener(ev::click, move |event| {
             if let Some((href, next)) = page_link(&event, &base) {
                 event.prevent_default();
-                let _ = window().history().and_then(|h| {
-                    h.push_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&href))
-                });
-                set_route.set(next);
+                // A link to the page already shown (the header title on the home page) adds no
+                // history entry.
+                if window().location().href().ok().as_deref() != Some(href.as_str()) {
+                    let _ = window().history().and_then(|h| {
+                        h.push_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&href))
+                    });
+                    set_route.set(next);
+                }
                 window().scroll_to_with_x_and_y(0.0, 0.0);
+                focus_main();
             }
         });
         Router { route }
+    }
+}
+
+/// Moves the focus to the new page's content, so that keyboard and screen reader users start
+/// there instead of at the link that no longer exists.
+fn focus_main() {
+    if let Some(main) = document()
+        .get_element_by_id("main")
+        .and_then(|e| e.dyn_into::<HtmlElement>().ok())
+    {
+        let _ = main.focus();
     }
 }
 
@@ -108,8 +124,8 @@ fn page_link(event: &MouseEvent, base: &str) -> Option<(String, Route)> {
         return None;
     }
     let path = url.pathname();
-    if path == location.pathname().ok()? {
-        // Same page: an anchor, the browser scrolls to it.
+    if path == location.pathname().ok()? && !url.hash().is_empty() {
+        // An anchor on this page: the browser scrolls to it.
         return None;
     }
     let route = Route::parse(path.strip_prefix(base)?);

@@ -22,10 +22,12 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Task {
-    /// Render content/ for the site: validates challenge.toml (and that every file it names
-    /// exists), writes OUT/challenge/manifest.json, the readmes as HTML fragments
-    /// (OUT/challenge/readme.html, OUT/challenge/topics/<id>.html) and copies the published files
-    /// to OUT/content/<path>. OUT/challenge and OUT/content are replaced. Output is deterministic.
+    /// Render content/ for the site (Trunk's pre-build hook runs it).
+    ///
+    /// Validates challenge.toml (and that every file it names exists), writes
+    /// OUT/challenge/manifest.json, the readmes as HTML fragments (OUT/challenge/readme.html,
+    /// OUT/challenge/topics/<id>.html) and copies the published files to OUT/content/<path>.
+    /// OUT/challenge and OUT/content are replaced. The output is deterministic.
     ///
     /// Trunk runs it before every build (Trunk.toml) with OUT = its staging folder, so all of it
     /// lands in dist/.
@@ -38,9 +40,11 @@ enum Task {
         #[arg(long, env = "TRUNK_STAGING_DIR")]
         out: Option<PathBuf>,
     },
-    /// Print the size of the built site (run `trunk build --release` first): the wasm raw and
-    /// gzipped (-9), and every file of the first page load (index.html, JS, wasm, CSS, favicon,
-    /// manifest.json, the README fragment) with the total transfer, gzipped.
+    /// Print the size of the built site: the wasm, and the whole first page load.
+    ///
+    /// Run `trunk build --release` first. Prints the wasm raw and gzipped (level 9), and every
+    /// file of the first page load (index.html and what it names: JS, wasm, CSS, favicon; then
+    /// the manifest JSON and the README fragment the home page fetches) with the total, gzipped.
     BenchSize {
         /// The built site [default: <repo>/dist].
         #[arg(long)]
