@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Shared by scripts/setup, scripts/run and scripts/test: paths and small helpers.
 # Sourced, not executed.
 

@@ -1,0 +1,33 @@
+//! Ctrl-C and SIGTERM: the first one asks the run to stop and clean up, the second one exits at once.
+//!
+//! Long work (every external command) polls [`requested`], so a stop request ends the current
+//! command within milliseconds; the runner then removes every Docker object of the run.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+
+static REQUESTED: AtomicBool = AtomicBool::new(false);
+
+/// Exit code when a second interrupt arrives during cleanup (128 + SIGINT, the shell convention).
+const EXIT_ON_SECOND_INTERRUPT: i32 = 130;
+
+/// Installs the SIGINT/SIGTERM handler. Call once, early in `main`.
+pub fn install() -> anyhow::Result<()> {
+    ctrlc::set_handler(|| {
+        if REQUESTED.swap(true, Ordering::SeqCst) {
+            eprintln!(
+                "\nsre-check: interrupted twice, exiting without cleanup; run `sre-check clean` to \
+                 remove leftover containers"
+            );
+            std::process::exit(EXIT_ON_SECOND_INTERRUPT);
+        }
+        eprintln!(
+            "\nsre-check: interrupted, stopping and cleaning up (press Ctrl-C again to quit now)"
+        );
+    })?;
+    Ok(())
+}
+
+/// Whether the user asked the run to stop.
+pub fn requested() -> bool {
+    REQUESTED.load(Ordering::SeqCst)
+}

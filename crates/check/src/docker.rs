@@ -1,0 +1,664 @@
+//! The one place that builds `docker` and `docker compose` command lines.
+//!
+//! Every container, network, volume and image a run creates carries two labels,
+//! [`LABEL_MANAGED`] and [`LABEL_RUN`] = the run id, so [`Docker::cleanup`] can remove exactly what
+//! this run made, whatever way the run ends, and `sre-check clean` can sweep what a killed run left.
+//! Images the checker needs for itself (linters, tools) are cached across runs as *tool images*.
+
+use std::collections::BTreeSet;
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use sha2::{Digest, Sha256};
+
+use crate::process::{self, CommandOutput, RunError};
+
+/// Label on everything sre-check creates.
+pub const LABEL_MANAGED: &str = "io.sre-check.managed";
+/// Label naming the run that created an object.
+pub const LABEL_RUN: &str = "io.sre-check.run";
+/// Label naming a cached tool image.
+pub const LABEL_TOOL: &str = "io.sre-check.tool";
+/// Prefix of compose project names, so leftovers of killed runs can be found by name.
+pub const PROJECT_PREFIX: &str = "sre-check-";
+
+/// Time for quick engine queries (`docker version`, `ps`, `rm`).
+const QUICK: Duration = Duration::from_secs(30);
+
+/// The Compose implementation found on this machine.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ComposeCli {
+    /// `docker compose` (v2 plugin): has `up --wait`.
+    Plugin(String),
+    /// The old standalone `docker-compose` (v1).
+    Standalone(String),
+}
+
+impl ComposeCli {
+    /// The version it reported.
+    pub fn version(&self) -> &str {
+        match self {
+            ComposeCli::Plugin(v) | ComposeCli::Standalone(v) => v,
+        }
+    }
+}
+
+/// What `sre-check doctor` and the run preflight learn about the engine.
+#[derive(Debug, Clone)]
+pub struct EngineInfo {
+    /// Server version, e.g. `20.10.24`.
+    pub server_version: String,
+    /// Whether `docker buildx` is available (BuildKit builds); otherwise the legacy builder is used.
+    pub buildkit: bool,
+    /// Compose, when installed.
+    pub compose: Option<ComposeCli>,
+    /// Where the engine keeps images, when it tells.
+    pub root_dir: Option<PathBuf>,
+}
+
+/// Why the engine cannot be used. The message says how to fix it.
+#[derive(Debug, thiserror::Error)]
+pub enum EngineUnavailable {
+    /// No `docker` program.
+    #[error(
+        "the `docker` command was not found: install Docker (https://docs.docker.com/get-docker/) \
+         and make sure `docker` is on your PATH"
+    )]
+    NoCli,
+    /// The CLI is there but the engine does not answer.
+    #[error(
+        "Docker engine not reachable: {0}. Start Docker (Docker Desktop, or `sudo systemctl start \
+         docker` on Linux), make sure your user may use it (`docker info` works without sudo), then \
+         run `sre-check doctor`"
+    )]
+    NoEngine(String),
+}
+
+/// Asks the engine who it is. Used by the run preflight and by `sre-check doctor`.
+pub fn probe() -> Result<EngineInfo, EngineUnavailable> {
+    let mut cmd = Command::new("docker");
+    cmd.args(["version", "--format", "{{.Server.Version}}"]);
+    let out = match process::run(cmd, QUICK) {
+        Ok(out) => out,
+        Err(RunError::Spawn { .. }) => return Err(EngineUnavailable::NoCli),
+        Err(e) => return Err(EngineUnavailable::NoEngine(e.to_string())),
+    };
+    let server_version = out.stdout.trim().to_owned();
+    if !out.success() || server_version.is_empty() {
+        let reason = first_line(&out.stderr).unwrap_or("the engine did not answer");
+        return Err(EngineUnavailable::NoEngine(reason.to_owned()));
+    }
+    Ok(EngineInfo {
+        server_version,
+        buildkit: quick_ok(&["buildx", "version"]),
+        compose: detect_compose(),
+        root_dir: quick_stdout(&["info", "--format", "{{.DockerRootDir}}"]).map(PathBuf::from),
+    })
+}
+
+fn detect_compose() -> Option<ComposeCli> {
+    if let Some(v) = quick_stdout(&["compose", "version", "--short"]) {
+        return Some(ComposeCli::Plugin(v));
+    }
+    let mut cmd = Command::new("docker-compose");
+    cmd.args(["version", "--short"]);
+    let out = process::run(cmd, QUICK)
+        .ok()
+        .filter(CommandOutput::success)?;
+    Some(ComposeCli::Standalone(out.stdout.trim().to_owned()))
+}
+
+/// The Docker driver of one run.
+pub struct Docker {
+    run_id: String,
+    info: EngineInfo,
+    timeout_factor: f64,
+    projects: Mutex<Vec<ComposeProject>>,
+}
+
+impl Docker {
+    /// A driver for run `run_id`, using what [`probe`] found. Timeouts given to its methods are
+    /// multiplied by `timeout_factor` (slow laptops, `--timeout-factor`).
+    pub fn new(run_id: &str, info: EngineInfo, timeout_factor: f64) -> Docker {
+        Docker {
+            run_id: run_id.to_owned(),
+            info,
+            timeout_factor,
+            projects: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// The engine this driver talks to.
+    pub fn info(&self) -> &EngineInfo {
+        &self.info
+    }
+
+    /// The run id every object is labelled with.
+    pub fn run_id(&self) -> &str {
+        &self.run_id
+    }
+
+    /// `--label` arguments for objects of this run.
+    fn label_args(&self) -> [String; 4] {
+        [
+            "--label".to_owned(),
+            format!("{LABEL_MANAGED}=true"),
+            "--label".to_owned(),
+            format!("{LABEL_RUN}={}", self.run_id),
+        ]
+    }
+
+    fn scaled(&self, timeout: Duration) -> Duration {
+        timeout.mul_f64(self.timeout_factor)
+    }
+
+    fn docker(&self, args: &[&str]) -> Command {
+        let mut cmd = Command::new("docker");
+        cmd.args(args);
+        cmd
+    }
+
+    /// Builds an image of this run, tagged `tag`, from `context` (and `dockerfile` inside it,
+    /// default `Dockerfile`). The output is the evidence: a failed build is an `Ok` with a non-zero
+    /// status; only an engine problem or a timeout is an `Err`.
+    pub fn build(
+        &self,
+        context: &Path,
+        dockerfile: Option<&Path>,
+        tag: &str,
+        timeout: Duration,
+        on_line: &(dyn Fn(&str) + Sync),
+    ) -> Result<CommandOutput, RunError> {
+        let mut cmd = self.docker(&["build", "--force-rm", "--tag", tag]);
+        cmd.args(self.label_args());
+        self.builder_flags(&mut cmd);
+        if let Some(file) = dockerfile {
+            cmd.arg("--file").arg(file);
+        }
+        cmd.arg(context);
+        process::run_with_lines(cmd, self.scaled(timeout), on_line)
+    }
+
+    fn builder_flags(&self, cmd: &mut Command) {
+        if self.info.buildkit {
+            cmd.arg("--progress=plain");
+        } else {
+            // Without buildx, new CLIs refuse to build unless told to use the legacy builder.
+            cmd.env("DOCKER_BUILDKIT", "0");
+        }
+    }
+
+    /// An image the checker itself needs (a linter, a tool), built once from `dockerfile` and
+    /// cached across runs under a tag derived from its content. Returns the tag.
+    pub fn tool_image(
+        &self,
+        name: &str,
+        dockerfile: &str,
+        timeout: Duration,
+    ) -> anyhow::Result<String> {
+        let digest = Sha256::digest(dockerfile.as_bytes());
+        let short: String = digest.iter().take(6).fold(String::new(), |mut s, b| {
+            let _ = write!(s, "{b:02x}");
+            s
+        });
+        let tag = format!("sre-check-tools/{name}:{short}");
+        if self.image_exists(&tag)? {
+            return Ok(tag);
+        }
+        let dir = tempfile::tempdir().context("creating a build folder for a tool image")?;
+        std::fs::write(dir.path().join("Dockerfile"), dockerfile)
+            .context("writing a tool image Dockerfile")?;
+        let mut cmd = self.docker(&["build", "--force-rm", "--tag", &tag, "--label"]);
+        cmd.arg(format!("{LABEL_MANAGED}=true"))
+            .arg("--label")
+            .arg(format!("{LABEL_TOOL}={name}"));
+        self.builder_flags(&mut cmd);
+        cmd.arg(dir.path());
+        let out = process::run(cmd, self.scaled(timeout))?;
+        if !out.success() {
+            bail!(
+                "building the checker's `{name}` image failed (this is a problem of the checker or \
+                 of the network, not of your work):\n{}",
+                tail(&out.combined(), 40)
+            );
+        }
+        Ok(tag)
+    }
+
+    /// Whether an image with this reference exists locally.
+    pub fn image_exists(&self, reference: &str) -> anyhow::Result<bool> {
+        let out = process::run(
+            self.docker(&["image", "inspect", "--format", "{{.Id}}", reference]),
+            QUICK,
+        )?;
+        Ok(out.success())
+    }
+
+    /// Runs a container of this run to completion and returns its output (`docker run --rm`).
+    pub fn run(&self, spec: &RunSpec, timeout: Duration) -> Result<CommandOutput, RunError> {
+        let mut cmd = self.docker(&["run", "--rm"]);
+        cmd.args(self.label_args());
+        spec.push_args(&mut cmd);
+        process::run(cmd, self.scaled(timeout))
+    }
+
+    /// Starts a container of this run in the background; returns its id.
+    pub fn start(&self, spec: &RunSpec, timeout: Duration) -> anyhow::Result<String> {
+        let mut cmd = self.docker(&["run", "--detach"]);
+        cmd.args(self.label_args());
+        spec.push_args(&mut cmd);
+        let out = process::run(cmd, self.scaled(timeout))?;
+        if !out.success() {
+            bail!(
+                "starting a container from {} failed: {}",
+                spec.image,
+                out.combined()
+            );
+        }
+        Ok(out.stdout.trim().to_owned())
+    }
+
+    /// Runs a command in a running container.
+    pub fn exec(
+        &self,
+        container: &str,
+        args: &[&str],
+        timeout: Duration,
+    ) -> Result<CommandOutput, RunError> {
+        let mut cmd = self.docker(&["exec", container]);
+        cmd.args(args);
+        process::run(cmd, self.scaled(timeout))
+    }
+
+    /// A compose project of this run for the compose `files` in `dir`. Its containers get this
+    /// run's labels through an override file; [`Docker::cleanup`] takes it down.
+    pub fn compose_project(
+        &self,
+        topic: &str,
+        dir: &Path,
+        files: &[PathBuf],
+    ) -> anyhow::Result<ComposeProject> {
+        let Some(cli) = self.info.compose.clone() else {
+            bail!(
+                "Docker Compose is not installed: install the Compose plugin \
+                 (https://docs.docker.com/compose/install/) so that `docker compose version` works"
+            );
+        };
+        let short_run: String = self.run_id.chars().take(8).collect();
+        let project = ComposeProject {
+            name: format!("{PROJECT_PREFIX}{topic}-{short_run}"),
+            dir: dir.to_path_buf(),
+            files: files.to_vec(),
+            cli,
+            override_file: None,
+        };
+        let services = self.compose(&project, &["config", "--services"], QUICK)?;
+        if !services.success() {
+            bail!("the compose file is not valid:\n{}", services.combined());
+        }
+        let mut yaml =
+            String::from("# Written by sre-check: labels its containers for cleanup.\nservices:\n");
+        for service in services.stdout.lines().filter(|l| !l.trim().is_empty()) {
+            let _ = write!(
+                yaml,
+                "  {service}:\n    labels:\n      {LABEL_MANAGED}: \"true\"\n      {LABEL_RUN}: \"{}\"\n",
+                self.run_id
+            );
+        }
+        let override_file = tempfile::Builder::new()
+            .prefix("sre-check-compose-")
+            .suffix(".yml")
+            .tempfile()
+            .context("creating the compose override file")?;
+        std::fs::write(override_file.path(), yaml).context("writing the compose override file")?;
+        let (_, path) = override_file
+            .keep()
+            .context("keeping the compose override file")?;
+        let project = ComposeProject {
+            override_file: Some(path),
+            ..project
+        };
+        self.projects
+            .lock()
+            .map_err(|_| anyhow::anyhow!("compose project registry poisoned"))?
+            .push(project.clone());
+        Ok(project)
+    }
+
+    /// Runs `docker compose <args>` (or `docker-compose`) for a project.
+    pub fn compose(
+        &self,
+        project: &ComposeProject,
+        args: &[&str],
+        timeout: Duration,
+    ) -> Result<CommandOutput, RunError> {
+        let mut cmd = match project.cli {
+            ComposeCli::Plugin(_) => self.docker(&["compose"]),
+            ComposeCli::Standalone(_) => Command::new("docker-compose"),
+        };
+        cmd.current_dir(&project.dir)
+            .arg("--project-name")
+            .arg(&project.name);
+        for file in project.files.iter().chain(project.override_file.as_ref()) {
+            cmd.arg("--file").arg(file);
+        }
+        cmd.args(args);
+        process::run(cmd, self.scaled(timeout))
+    }
+
+    /// Starts a project's services and waits until they are running and healthy.
+    /// With Compose v1 (no `--wait`) it polls the containers' health instead.
+    pub fn compose_up(
+        &self,
+        project: &ComposeProject,
+        timeout: Duration,
+    ) -> Result<CommandOutput, RunError> {
+        match project.cli {
+            ComposeCli::Plugin(_) => {
+                let secs = self.scaled(timeout).as_secs().to_string();
+                self.compose(
+                    project,
+                    &[
+                        "up",
+                        "--detach",
+                        "--build",
+                        "--wait",
+                        "--wait-timeout",
+                        &secs,
+                    ],
+                    timeout + QUICK,
+                )
+            }
+            ComposeCli::Standalone(_) => {
+                let out = self.compose(project, &["up", "--detach", "--build"], timeout)?;
+                if out.success() {
+                    self.wait_healthy_v1(project, timeout)?;
+                }
+                Ok(out)
+            }
+        }
+    }
+
+    fn wait_healthy_v1(&self, project: &ComposeProject, timeout: Duration) -> Result<(), RunError> {
+        let deadline = std::time::Instant::now() + self.scaled(timeout);
+        loop {
+            let ids = self.compose(project, &["ps", "--quiet"], QUICK)?;
+            let ids: Vec<&str> = ids.stdout.split_whitespace().collect();
+            let mut cmd = self.docker(&[
+                "inspect",
+                "--format",
+                "{{.State.Status}} {{if .State.Health}}{{.State.Health.Status}}{{end}}",
+            ]);
+            cmd.args(&ids);
+            let states = process::run(cmd, QUICK)?;
+            let ready = !ids.is_empty()
+                && states.stdout.lines().all(|l| {
+                    let mut parts = l.split_whitespace();
+                    parts.next() == Some("running")
+                        && matches!(parts.next(), None | Some("healthy"))
+                });
+            if ready || std::time::Instant::now() >= deadline {
+                return Ok(());
+            }
+            std::thread::sleep(Duration::from_secs(1));
+        }
+    }
+
+    /// Takes a project down with its volumes, and forgets it.
+    pub fn compose_down(&self, project: &ComposeProject) -> Result<CommandOutput, RunError> {
+        let out = self.compose(
+            project,
+            &["down", "--volumes", "--remove-orphans", "--timeout", "5"],
+            Duration::from_secs(120),
+        );
+        if let Ok(mut projects) = self.projects.lock() {
+            projects.retain(|p| p != project);
+        }
+        if let Some(file) = &project.override_file {
+            let _ = std::fs::remove_file(file);
+        }
+        out
+    }
+
+    /// Removes everything this run created: compose projects, then containers, networks, volumes
+    /// and images labelled with the run id. Idempotent; returns what it removed.
+    pub fn cleanup(&self) -> Removed {
+        let projects = self.projects.lock().map(|p| p.clone()).unwrap_or_default();
+        for project in &projects {
+            let _ = self.compose_down(project);
+        }
+        sweep(&format!("{LABEL_RUN}={}", self.run_id), false)
+    }
+}
+
+/// A compose project started by a run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ComposeProject {
+    /// `sre-check-<topic>-<run>`: unique per run, so parallel runs do not collide.
+    pub name: String,
+    /// Where the compose files are (relative paths in them resolve from here).
+    pub dir: PathBuf,
+    /// The candidate's compose files.
+    pub files: Vec<PathBuf>,
+    cli: ComposeCli,
+    override_file: Option<PathBuf>,
+}
+
+/// How to run a container: image, command, mounts, environment.
+#[derive(Debug, Clone, Default)]
+pub struct RunSpec {
+    image: String,
+    args: Vec<String>,
+    mounts: Vec<(PathBuf, String, bool)>,
+    env: Vec<(String, String)>,
+    workdir: Option<String>,
+    user: Option<String>,
+    network: Option<String>,
+    entrypoint: Option<String>,
+}
+
+impl RunSpec {
+    /// A container of `image` running its default command.
+    pub fn new(image: &str) -> RunSpec {
+        RunSpec {
+            image: image.to_owned(),
+            ..RunSpec::default()
+        }
+    }
+
+    /// The command and its arguments.
+    pub fn args<I, S>(mut self, args: I) -> RunSpec
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.args.extend(args.into_iter().map(Into::into));
+        self
+    }
+
+    /// Mounts a host path read-only.
+    pub fn mount_ro(mut self, host: &Path, target: &str) -> RunSpec {
+        self.mounts
+            .push((host.to_path_buf(), target.to_owned(), true));
+        self
+    }
+
+    /// Mounts a host path read-write.
+    pub fn mount_rw(mut self, host: &Path, target: &str) -> RunSpec {
+        self.mounts
+            .push((host.to_path_buf(), target.to_owned(), false));
+        self
+    }
+
+    /// Sets an environment variable.
+    pub fn env(mut self, key: &str, value: &str) -> RunSpec {
+        self.env.push((key.to_owned(), value.to_owned()));
+        self
+    }
+
+    /// Working directory inside the container.
+    pub fn workdir(mut self, dir: &str) -> RunSpec {
+        self.workdir = Some(dir.to_owned());
+        self
+    }
+
+    /// User (name or uid[:gid]) inside the container.
+    pub fn user(mut self, user: &str) -> RunSpec {
+        self.user = Some(user.to_owned());
+        self
+    }
+
+    /// Network to attach to.
+    pub fn network(mut self, network: &str) -> RunSpec {
+        self.network = Some(network.to_owned());
+        self
+    }
+
+    /// Replaces the image's entrypoint.
+    pub fn entrypoint(mut self, entrypoint: &str) -> RunSpec {
+        self.entrypoint = Some(entrypoint.to_owned());
+        self
+    }
+
+    fn push_args(&self, cmd: &mut Command) {
+        for (host, target, ro) in &self.mounts {
+            let mut spec = format!("type=bind,source={},target={target}", host.display());
+            if *ro {
+                spec.push_str(",readonly");
+            }
+            cmd.arg("--mount").arg(spec);
+        }
+        for (k, v) in &self.env {
+            cmd.arg("--env").arg(format!("{k}={v}"));
+        }
+        let options = [
+            ("--workdir", &self.workdir),
+            ("--user", &self.user),
+            ("--network", &self.network),
+            ("--entrypoint", &self.entrypoint),
+        ];
+        for (flag, value) in options {
+            if let Some(v) = value {
+                cmd.arg(flag).arg(v);
+            }
+        }
+        cmd.arg(&self.image).args(&self.args);
+    }
+}
+
+/// What a cleanup removed, for messages.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Removed {
+    /// Container ids.
+    pub containers: Vec<String>,
+    /// Network ids.
+    pub networks: Vec<String>,
+    /// Volume names.
+    pub volumes: Vec<String>,
+    /// Image ids.
+    pub images: Vec<String>,
+}
+
+impl Removed {
+    /// Whether nothing was removed.
+    pub fn is_empty(&self) -> bool {
+        self.containers.is_empty()
+            && self.networks.is_empty()
+            && self.volumes.is_empty()
+            && self.images.is_empty()
+    }
+}
+
+/// Removes every container, network, volume and image matching the label filter `label`
+/// (`key=value` or `key`). With `tool_images`, also the cached tool images.
+/// Compose networks and volumes of sre-check projects are matched by name prefix too: compose
+/// creates them without our labels.
+pub fn sweep(label: &str, tool_images: bool) -> Removed {
+    let filter = format!("label={label}");
+    let containers = list(&["ps", "--all", "--quiet", "--filter", &filter]);
+    remove(&["rm", "--force", "--volumes"], &containers);
+    let mut networks = list(&["network", "ls", "--quiet", "--filter", &filter]);
+    let mut volumes = list(&["volume", "ls", "--quiet", "--filter", &filter]);
+    if label == LABEL_MANAGED || label.starts_with(&format!("{LABEL_MANAGED}=")) {
+        let by_name = format!("name={PROJECT_PREFIX}");
+        networks.extend(list(&["network", "ls", "--quiet", "--filter", &by_name]));
+        volumes.extend(list(&["volume", "ls", "--quiet", "--filter", &by_name]));
+    }
+    remove(&["network", "rm"], &networks);
+    remove(&["volume", "rm", "--force"], &volumes);
+    let mut images = list(&["image", "ls", "--quiet", "--filter", &filter]);
+    if tool_images {
+        images.extend(list(&[
+            "image",
+            "ls",
+            "--quiet",
+            "--filter",
+            &format!("label={LABEL_TOOL}"),
+        ]));
+    } else {
+        let tools: BTreeSet<String> = list(&[
+            "image",
+            "ls",
+            "--quiet",
+            "--filter",
+            &format!("label={LABEL_TOOL}"),
+        ])
+        .into_iter()
+        .collect();
+        images.retain(|i| !tools.contains(i));
+    }
+    images.sort();
+    images.dedup();
+    // --no-prune keeps the untagged parent layers: the next run's build starts from a warm cache.
+    remove(&["image", "rm", "--force", "--no-prune"], &images);
+    Removed {
+        containers,
+        networks,
+        volumes,
+        images,
+    }
+}
+
+fn list(args: &[&str]) -> Vec<String> {
+    quick_stdout(args)
+        .map(|s| s.split_whitespace().map(str::to_owned).collect())
+        .unwrap_or_default()
+}
+
+fn remove(args: &[&str], ids: &[String]) {
+    if ids.is_empty() {
+        return;
+    }
+    let mut cmd = Command::new("docker");
+    cmd.args(args).args(ids);
+    let _ = process::run(cmd, Duration::from_secs(120));
+}
+
+fn quick_ok(args: &[&str]) -> bool {
+    let mut cmd = Command::new("docker");
+    cmd.args(args);
+    process::run(cmd, QUICK).is_ok_and(|o| o.success())
+}
+
+fn quick_stdout(args: &[&str]) -> Option<String> {
+    let mut cmd = Command::new("docker");
+    cmd.args(args);
+    let out = process::run(cmd, QUICK)
+        .ok()
+        .filter(CommandOutput::success)?;
+    Some(out.stdout.trim().to_owned()).filter(|s| !s.is_empty())
+}
+
+fn first_line(text: &str) -> Option<&str> {
+    text.lines().map(str::trim).find(|l| !l.is_empty())
+}
+
+/// The last `n` lines of `text`.
+pub fn tail(text: &str, n: usize) -> String {
+    let lines: Vec<&str> = text.lines().collect();
+    lines[lines.len().saturating_sub(n)..].join("\n")
+}

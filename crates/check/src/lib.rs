@@ -1,0 +1,28 @@
+//! The library behind the `sre-check` binary: the checker's pieces, one module each.
+//!
+//! Pipeline: [`run`] reads the command line into settings, [`runner`] runs each topic's checks
+//! (one module per topic in [`topics`]) through the [`docker`] driver, and [`report_file`] writes
+//! the report defined in `sre-model`.
+
+pub mod cancel;
+pub mod clean;
+pub mod cli;
+pub mod content;
+pub mod docker;
+pub mod doctor;
+pub mod init;
+pub mod process;
+pub mod progress;
+pub mod report_file;
+pub mod run;
+pub mod runner;
+pub mod topics;
+pub mod workdir;
+
+/// A closed stdout (`sre-check run | head`) is a normal end, not an error.
+pub fn ignore_broken_pipe(result: std::io::Result<()>) -> std::io::Result<()> {
+    match result {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => other,
+    }
+}

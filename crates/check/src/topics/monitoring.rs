@@ -1,0 +1,10 @@
+//! Topic checks: monitoring.
+
+use crate::runner::TopicRun;
+
+use super::answers;
+
+/// Runs the checks of this topic.
+pub fn run(run: &mut TopicRun) {
+    answers::check(run);
+}

@@ -1,0 +1,137 @@
+//! sre-check's core against the real Docker engine: the answers fixtures, and Ctrl-C in the middle
+//! of a Docker build leaves nothing behind.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use sre_e2e::checker::{self, containers_with_label, sre_check_bin};
+
+#[test]
+fn leadership_fixtures() {
+    checker::check_all("leadership", 2).unwrap();
+}
+
+#[test]
+fn feedback_fixtures() {
+    checker::check_all("feedback", 2).unwrap();
+}
+
+fn docker_stdout(args: &[&str]) -> String {
+    let out = Command::new("docker")
+        .args(args)
+        .output()
+        .expect("docker runs");
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[test]
+fn ctrl_c_during_a_build_stops_the_run_and_removes_its_containers() {
+    let tmp = tempfile::tempdir().unwrap();
+    let work = tmp.path().join("work");
+    let init = Command::new(sre_check_bin())
+        .arg("init")
+        .arg(&work)
+        .status()
+        .unwrap();
+    assert!(init.success());
+    // A build step that runs until stopped, with a marker to find its container.
+    let marker = format!("sigint-test-{}", std::process::id());
+    std::fs::create_dir_all(work.join("infrastructure")).unwrap();
+    std::fs::write(
+        work.join("infrastructure/Dockerfile"),
+        format!("FROM debian:bookworm\nRUN sleep 600 # {marker}\n"),
+    )
+    .unwrap();
+
+    let mut child = Command::new(sre_check_bin())
+        .args(["run", "--topic", "iac", "--dir"])
+        .arg(&work)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = BufReader::new(child.stderr.take().unwrap());
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in stderr.lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    let run_label = rx
+        .recv_timeout(Duration::from_secs(30))
+        .ok()
+        .and_then(|l| l.split_whitespace().last().map(str::to_owned))
+        .filter(|l| l.starts_with("io.sre-check.run="))
+        .expect("sre-check names the run label first");
+
+    let build_running =
+        || docker_stdout(&["ps", "--no-trunc", "--format", "{{.Command}}"]).contains(&marker);
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while !build_running() {
+        assert!(Instant::now() < deadline, "the build step never started");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+
+    let interrupted = Instant::now();
+    let kill = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(kill.success());
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(
+            interrupted.elapsed() < Duration::from_secs(60),
+            "sre-check did not stop after Ctrl-C"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    let rest: Vec<String> = rx.try_iter().collect();
+    assert_eq!(
+        status.code(),
+        Some(2),
+        "an interrupted run exits 2; stderr:\n{}",
+        rest.join("\n")
+    );
+    assert!(
+        rest.iter().any(|l| l.contains("interrupted")),
+        "{}",
+        rest.join("\n")
+    );
+
+    // The engine removes a cancelled build's container asynchronously: give it a moment.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while docker_stdout(&["ps", "--all", "--no-trunc", "--format", "{{.Command}}"])
+        .contains(&marker)
+    {
+        assert!(
+            Instant::now() < deadline,
+            "the build container outlived the run"
+        );
+        std::thread::sleep(Duration::from_millis(250));
+    }
+    assert_eq!(containers_with_label(&run_label), Vec::<String>::new());
+    assert_eq!(
+        docker_stdout(&[
+            "image",
+            "ls",
+            "--quiet",
+            "--filter",
+            &format!("label={run_label}")
+        ]),
+        ""
+    );
+
+    let report = std::fs::read(work.join(".sre-check/report.json"))
+        .expect("an interrupted run still writes its report");
+    let report = sre_model::Report::from_json(&report).unwrap();
+    let build = report.topics[0]
+        .checks
+        .iter()
+        .find(|c| c.id == "build")
+        .unwrap();
+    assert_eq!(build.status, sre_model::Status::Error, "{build:?}");
+}
