@@ -202,15 +202,25 @@ mod tests {
     }
 
     /// A copy of the real content folder that a test may change.
+    /// A copy of the whole content tree, topic folders included, that a test may change.
     fn content_copy() -> Result<tempfile::TempDir> {
         let dir = tempfile::tempdir()?;
-        for entry in fs::read_dir(real_content())? {
+        copy_tree(&real_content(), dir.path())?;
+        Ok(dir)
+    }
+
+    fn copy_tree(from: &Path, to: &Path) -> Result<()> {
+        for entry in fs::read_dir(from)? {
             let entry = entry?;
-            if entry.file_type()?.is_file() {
-                fs::copy(entry.path(), dir.path().join(entry.file_name()))?;
+            let target = to.join(entry.file_name());
+            if entry.file_type()?.is_dir() {
+                fs::create_dir(&target)?;
+                copy_tree(&entry.path(), &target)?;
+            } else {
+                fs::copy(entry.path(), target)?;
             }
         }
-        Ok(dir)
+        Ok(())
     }
 
     #[test]
