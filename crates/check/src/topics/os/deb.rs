@@ -227,15 +227,10 @@ impl Release {
 }
 
 impl Plan<'_> {
-    fn usage(&self, codename: &str) -> String {
-        let values: Vec<String> = self
-            .package
-            .script
-            .args
-            .iter()
-            .map(|a| self.arg(*a, codename))
-            .collect();
-        format!("./{} {}", self.package.script.path, values.join(" "))
+    /// The script's arguments for a release, in the order the manifest gives.
+    fn args(&self, codename: &str) -> Vec<String> {
+        let args = &self.package.script.args;
+        args.iter().map(|a| self.arg(*a, codename)).collect()
     }
 
     fn arg(&self, arg: ScriptArg, codename: &str) -> String {
@@ -269,15 +264,9 @@ impl Plan<'_> {
         }
         std::fs::create_dir_all(&r.outdir)
             .with_context(|| format!("creating {}", r.outdir.display()))?;
-        let usage = self.usage(codename);
         let script = format!("./{}", self.package.script.path);
-        let args: Vec<String> = self
-            .package
-            .script
-            .args
-            .iter()
-            .map(|a| self.arg(*a, codename))
-            .collect();
+        let args = self.args(codename);
+        let usage = format!("{script} {}", args.join(" "));
         // Files the script writes are root's inside the container: hand them back to the user.
         let spec = RunSpec::new(&r.images.build)
             .mount_ro(self.workdir.root(), "/work")
@@ -483,10 +472,10 @@ impl Plan<'_> {
         r.docker_time = Duration::ZERO;
         let outcome = steps(self, r).unwrap_or_else(|e| Outcome::Error(format!("{e:#}")));
         r.wall = started.elapsed();
-        if !matches!(outcome, Outcome::Pass(_)) {
-            if let Some(container) = r.container.take() {
-                let _ = self.docker.remove_container(&container);
-            }
+        if !matches!(outcome, Outcome::Pass(_))
+            && let Some(container) = r.container.take()
+        {
+            let _ = self.docker.remove_container(&container);
         }
         outcome
     }

@@ -46,7 +46,7 @@ const SOURCE_PACKAGE: &str = "prometheus-postgres-exporter";
 
 /// Where the binary came from, for the report.
 #[derive(Debug, Clone)]
-pub enum Source {
+pub enum Origin {
     /// Given with `--exporter-binary`.
     Given,
     /// The upstream release tarball, verified.
@@ -55,7 +55,7 @@ pub enum Source {
         url: String,
     },
     /// Built from Debian's source package because the download failed.
-    DebianSource {
+    DebianPackage {
         /// The source package version, e.g. `0.17.1-1`.
         version: String,
         /// Why the upstream download was not used.
@@ -73,29 +73,30 @@ pub struct Exporter {
     /// SHA-256 of the file.
     pub sha256: String,
     /// Where it came from.
-    pub source: Source,
+    pub origin: Origin,
 }
 
 impl fmt::Display for Exporter {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let from = match &self.source {
-            Source::Given => "given with --exporter-binary".to_owned(),
-            Source::Upstream { url } => format!("the upstream release {url}, SHA-256 verified"),
-            Source::DebianSource {
-                version,
-                download_failed,
-            } => format!(
-                "built with CGO_ENABLED=0 from Debian {SOURCE_RELEASE}'s source package \
-                 {SOURCE_PACKAGE} {version}, because the upstream download failed ({download_failed})"
-            ),
-        };
         write!(
             f,
-            "exporter binary: postgres_exporter {} ({from}); {} sha256:{}",
+            "exporter binary: postgres_exporter {}, {} sha256:{}\n  ",
             self.version,
             self.path.display(),
             self.sha256
-        )
+        )?;
+        match &self.origin {
+            Origin::Given => f.write_str("given with --exporter-binary"),
+            Origin::Upstream { url } => write!(f, "the upstream release {url}, SHA-256 verified"),
+            Origin::DebianPackage {
+                version,
+                download_failed,
+            } => write!(
+                f,
+                "built with CGO_ENABLED=0 from Debian {SOURCE_RELEASE}'s source package \
+                 {SOURCE_PACKAGE} {version}; the upstream download failed: {download_failed}"
+            ),
+        }
     }
 }
 
@@ -115,8 +116,8 @@ pub struct Needs<'a> {
 
 /// Obtains the binary: the given one, else the upstream release, else a build from source.
 pub fn obtain(given: Option<&Path>, needs: &Needs) -> anyhow::Result<Exporter> {
-    let (path, source) = match given {
-        Some(path) => (path.to_path_buf(), Source::Given),
+    let (path, origin) = match given {
+        Some(path) => (path.to_path_buf(), Origin::Given),
         None => {
             let _lock = cache::lock("os-exporter", LOCK_PATIENCE)?;
             cached_or_fetched(needs)?
@@ -129,11 +130,11 @@ pub fn obtain(given: Option<&Path>, needs: &Needs) -> anyhow::Result<Exporter> {
         sha256: hex(&Sha256::digest(&bytes)),
         path,
         version,
-        source,
+        origin,
     })
 }
 
-fn cached_or_fetched(needs: &Needs) -> anyhow::Result<(PathBuf, Source)> {
+fn cached_or_fetched(needs: &Needs) -> anyhow::Result<(PathBuf, Origin)> {
     let root = cache::dir()?.join("exporter");
     std::fs::create_dir_all(&root).with_context(|| format!("creating {}", root.display()))?;
     let upstream = needs.upstream;
@@ -142,11 +143,11 @@ fn cached_or_fetched(needs: &Needs) -> anyhow::Result<(PathBuf, Source)> {
         .join(format!("upstream-{}-{}", upstream.version, needs.arch))
         .join("postgres_exporter");
     if upstream_file.is_file() {
-        return Ok((upstream_file, Source::Upstream { url }));
+        return Ok((upstream_file, Origin::Upstream { url }));
     }
     (needs.note)(&format!("downloading {url}"));
     let download_failed = match download(needs, &url, &upstream_file) {
-        Ok(()) => return Ok((upstream_file, Source::Upstream { url })),
+        Ok(()) => return Ok((upstream_file, Origin::Upstream { url })),
         Err(Download::Impossible(reason)) => reason,
         Err(Download::Refused(err)) => return Err(err),
     };
@@ -161,7 +162,7 @@ fn cached_or_fetched(needs: &Needs) -> anyhow::Result<(PathBuf, Source)> {
         .unwrap_or_default();
     Ok((
         source_file,
-        Source::DebianSource {
+        Origin::DebianPackage {
             version,
             download_failed,
         },
