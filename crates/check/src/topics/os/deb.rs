@@ -53,18 +53,29 @@ pub fn run(run: &mut TopicRun, package: &PackageSpec, given_binary: Option<&Path
         }
         let docker = docker.ok_or_else(|| anyhow::anyhow!("topic os needs Docker"))?;
         let note = |line: &str| ctx.note(line);
-        let images = images::prepare(docker, &debian::RELEASES, &note)?;
+        let newest = debian::RELEASES[0].codename;
+        let arch = architecture(docker, &format!("debian:{newest}"))?;
+        let needs = Needs {
+            docker,
+            upstream: &package.upstream,
+            arch: &arch,
+            note: &note,
+        };
+        // On a first run both are slow (image builds, a download or a Go build): do them at once.
+        let (images, located) = std::thread::scope(|scope| {
+            let images = scope.spawn(|| images::prepare(docker, &debian::RELEASES, &note));
+            let located = exporter::locate(given_binary, &needs);
+            let images = images
+                .join()
+                .unwrap_or_else(|_| Err(anyhow::anyhow!("preparing the images panicked")));
+            (images, located)
+        });
+        let (images, located) = (images?, located?);
         let oldest = debian::RELEASES.len() - 1;
-        let arch = architecture(docker, &images[oldest].apt)?;
-        let exporter = exporter::obtain(
-            given_binary,
-            &Needs {
-                docker,
-                upstream: &package.upstream,
-                arch: &arch,
-                oldest: (&debian::RELEASES[oldest], &images[oldest].apt),
-                note: &note,
-            },
+        let exporter = exporter::verify(
+            located,
+            docker,
+            (&debian::RELEASES[oldest], &images[oldest].apt),
         )?;
         let p = plan.insert(Plan {
             docker,
@@ -81,19 +92,19 @@ pub fn run(run: &mut TopicRun, package: &PackageSpec, given_binary: Option<&Path
         let phase = Instant::now();
         let mut outcomes = parallel::each_mut(&mut releases, jobs(), |r| p.build(r, &note));
         same_versions(&releases, &mut outcomes);
-        let verdict = summarize(&releases, outcomes, phase.elapsed());
+        let verdict = summarize(&mut releases, outcomes, phase.elapsed(), Notes::Shown);
         Ok(with_head(verdict?, &p.exporter.to_string()))
     });
     if let Some(plan) = &plan {
         run.check("install", |_| {
             let phase = Instant::now();
             let outcomes = parallel::each_mut(&mut releases, jobs(), |r| plan.install(r));
-            summarize(&releases, outcomes, phase.elapsed())
+            summarize(&mut releases, outcomes, phase.elapsed(), Notes::Hidden)
         });
         run.check("purge", |_| {
             let phase = Instant::now();
             let outcomes = parallel::each_mut(&mut releases, jobs(), |r| plan.purge(r));
-            summarize(&releases, outcomes, phase.elapsed())
+            summarize(&mut releases, outcomes, phase.elapsed(), Notes::Hidden)
         });
         for release in &mut releases {
             if let Some(container) = release.container.take() {
@@ -169,6 +180,8 @@ struct Release {
     deb: Option<Deb>,
     /// Files (not folders) the installed package owns.
     installed_files: Vec<String>,
+    /// Whether the release passed the last phase, so it goes on to the next.
+    ready: bool,
     /// Time spent in docker commands during the current phase.
     docker_time: Duration,
     /// Wall time of the current phase.
@@ -198,6 +211,7 @@ impl Release {
             container: None,
             deb: None,
             installed_files: Vec::new(),
+            ready: false,
             docker_time: Duration::ZERO,
             wall: Duration::ZERO,
         }
@@ -465,7 +479,7 @@ impl Plan<'_> {
         before: &str,
         steps: impl FnOnce(&Self, &mut Release) -> anyhow::Result<Outcome>,
     ) -> Outcome {
-        if r.container.is_none() || r.deb.is_none() {
+        if !r.ready || r.container.is_none() {
             return Outcome::Skipped(format!("not run: the {before} check did not pass here"));
         }
         let started = Instant::now();
@@ -812,13 +826,24 @@ fn same_versions(releases: &[Release], outcomes: &mut [Outcome]) {
     }
 }
 
+/// Whether a summary repeats the releases' support warnings (once per topic is enough).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Notes {
+    Shown,
+    Hidden,
+}
+
 /// One verdict from the releases' outcomes: any fail fails the check; otherwise any error makes
-/// it an error; releases that did not take part are listed.
+/// it an error; releases that did not take part are listed. Only releases that passed go on.
 fn summarize(
-    releases: &[Release],
+    releases: &mut [Release],
     outcomes: Vec<Outcome>,
     phase: Duration,
+    notes: Notes,
 ) -> anyhow::Result<Verdict> {
+    for (release, outcome) in releases.iter_mut().zip(&outcomes) {
+        release.ready = matches!(outcome, Outcome::Pass(_));
+    }
     let mut lines = Vec::new();
     let mut hints: Vec<String> = Vec::new();
     let (mut failed, mut errored, mut passed) = (false, false, false);
@@ -842,7 +867,7 @@ fn summarize(
             Outcome::Skipped(text) => text,
         };
         lines.push(format!("{}: {text}", release.info.label()));
-        if let Some(warning) = release.info.warning() {
+        if let Some(warning) = release.info.warning().filter(|_| notes == Notes::Shown) {
             lines.push(format!("  note: {warning}"));
         }
     }

@@ -108,14 +108,19 @@ pub struct Needs<'a> {
     pub upstream: &'a UpstreamRelease,
     /// The Debian architecture of the engine (`amd64`).
     pub arch: &'a str,
-    /// The oldest supported release and its apt image: the binary must run there.
-    pub oldest: (&'a DebianRelease, &'a str),
     /// Progress notes.
     pub note: &'a (dyn Fn(&str) + Sync),
 }
 
-/// Obtains the binary: the given one, else the upstream release, else a build from source.
-pub fn obtain(given: Option<&Path>, needs: &Needs) -> anyhow::Result<Exporter> {
+/// A binary found, not yet verified.
+pub struct Located {
+    path: PathBuf,
+    origin: Origin,
+}
+
+/// Finds the binary: the given one, else the upstream release, else a build from source (cached;
+/// slow only on the first run). Needs no image of sre-check's, so it can run while they build.
+pub fn locate(given: Option<&Path>, needs: &Needs) -> anyhow::Result<Located> {
     let (path, origin) = match given {
         Some(path) => (path.to_path_buf(), Origin::Given),
         None => {
@@ -123,7 +128,17 @@ pub fn obtain(given: Option<&Path>, needs: &Needs) -> anyhow::Result<Exporter> {
             cached_or_fetched(needs)?
         }
     };
-    let version = probe_version(&path, needs)?;
+    Ok(Located { path, origin })
+}
+
+/// Runs the binary on the oldest supported release (its apt image given) and reads its version.
+pub fn verify(
+    located: Located,
+    docker: &Docker,
+    oldest: (&DebianRelease, &str),
+) -> anyhow::Result<Exporter> {
+    let Located { path, origin } = located;
+    let version = probe_version(&path, docker, oldest)?;
     let bytes = std::fs::read(&path)
         .with_context(|| format!("reading the exporter binary {}", path.display()))?;
     Ok(Exporter {
@@ -292,12 +307,15 @@ fn build_from_source(needs: &Needs, target: &Path) -> anyhow::Result<()> {
 
 /// Runs `--version` on the oldest supported release: proves the binary is usable everywhere and
 /// gives its version.
-fn probe_version(path: &Path, needs: &Needs) -> anyhow::Result<String> {
-    let (release, image) = needs.oldest;
+fn probe_version(
+    path: &Path,
+    docker: &Docker,
+    (release, image): (&DebianRelease, &str),
+) -> anyhow::Result<String> {
     let spec = RunSpec::new(image)
         .mount_ro(path, MOUNT)
         .args([MOUNT, "--version"]);
-    let out = needs.docker.run(&spec, PROBE_TIMEOUT)?;
+    let out = docker.run(&spec, PROBE_TIMEOUT)?;
     let text = out.combined();
     let version = text
         .split_whitespace()
