@@ -220,7 +220,7 @@ pub fn permissions(sources: &Sources, zizmor: &[String]) -> Verdict {
             ),
             zizmor,
         ),
-        "Give the token least privilege: `permissions:\\n  contents: read` at the top of the \
+        "Give the token least privilege: `permissions: { contents: read }` at the top of the \
          workflow. A job that must write (e.g. publish a release) gets its own `permissions:` \
          with only that scope. Building and uploading artifacts needs no write scope.",
     )
@@ -547,6 +547,70 @@ jobs:
             Verdict::Pass { evidence } | Verdict::Fail { evidence, .. } => evidence,
             Verdict::Skipped { reason } => reason,
         }
+    }
+
+    /// The packaging as a composite action called once per release from separate jobs' steps.
+    #[test]
+    fn a_composite_action_serves_every_release() {
+        let caller = "\
+on: push
+permissions: {}
+jobs:
+  package:
+    runs-on: ubuntu-24.04
+    strategy:
+      matrix:
+        debian: [trixie, bookworm, bullseye]
+    steps:
+      - uses: ./.github/actions/deb
+        with:
+          codename: ${{ matrix.debian }}
+";
+        let action = "\
+name: deb
+description: Builds and uploads the package for one release
+inputs:
+  codename:
+    description: Debian codename
+runs:
+  using: composite
+  steps:
+    - shell: bash
+      env:
+        CODENAME: ${{ inputs.codename }}
+      run: packaging/build-deb.sh \"$CODENAME\" 0.17.1 bin/postgres_exporter dist
+    - uses: actions/upload-artifact@ea165f8d65b6e75b540449e92b4886f43607fa02 # v4.6.2
+      with:
+        name: deb-${{ inputs.codename }}
+        path: dist
+";
+        let parse = |path: &str, text: &str| match yaml::parse(path, text) {
+            Ok(yaml) => yaml,
+            Err(_) => panic!("{path} parses"),
+        };
+        let s = Sources {
+            files: vec![
+                Source {
+                    kind: Kind::Workflow,
+                    yaml: parse(".github/workflows/deb.yml", caller),
+                },
+                Source {
+                    kind: Kind::Action,
+                    yaml: parse(".github/actions/deb/action.yml", action),
+                },
+            ],
+        };
+        assert_eq!(super::super::workflow::validate(&s), Vec::<String>::new());
+        for v in [
+            releases(&s),
+            permissions(&s, &[]),
+            artifacts(&s, SCRIPT),
+            shared_logic(&s, SCRIPT, true),
+        ] {
+            assert_eq!(status(&v), "pass", "{v:?}");
+        }
+        let v = shared_logic(&s, SCRIPT, true);
+        assert!(evidence(&v).contains(".github/actions/deb/action.yml:12"), "{v:?}");
     }
 
     #[test]
