@@ -327,14 +327,16 @@ impl Plan<'_> {
                     .to_owned(),
             });
         };
+        let starting = Instant::now();
         let container = self.docker.start(
             &RunSpec::new(&r.images.apt)
                 .mount_ro(&r.outdir, "/debs")
                 .env("DEBIAN_FRONTEND", "noninteractive")
                 .args(["sleep", "infinity"]),
             QUICK,
-        )?;
-        r.container = Some(container);
+        );
+        r.docker_time += starting.elapsed();
+        r.container = Some(container?);
         self.inspect(r, file)
     }
 
