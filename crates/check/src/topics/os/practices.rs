@@ -610,7 +610,10 @@ runs:
             assert_eq!(status(&v), "pass", "{v:?}");
         }
         let v = shared_logic(&s, SCRIPT, true);
-        assert!(evidence(&v).contains(".github/actions/deb/action.yml:12"), "{v:?}");
+        assert!(
+            evidence(&v).contains(".github/actions/deb/action.yml:12"),
+            "{v:?}"
+        );
     }
 
     #[test]
