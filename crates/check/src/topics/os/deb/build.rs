@@ -14,6 +14,7 @@ use super::super::images::BUILD_TOOLS;
 use super::{BUILD_TIMEOUT, Deb, Outcome, Plan, QUICK, Release, unit_paths};
 
 impl Plan<'_> {
+    /// The build check on one release: run the script, find and inspect its package.
     pub(super) fn build(&self, r: &mut Release, note: &(dyn Fn(&str) + Sync)) -> Outcome {
         let started = Instant::now();
         r.docker_time = Duration::ZERO;

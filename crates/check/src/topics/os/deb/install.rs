@@ -12,10 +12,12 @@ use super::super::unit::Unit;
 use super::{INSTALL_TIMEOUT, Outcome, Plan, QUICK, Release, unit_paths};
 
 impl Plan<'_> {
+    /// The install check on one release.
     pub(super) fn install(&self, r: &mut Release) -> Outcome {
         self.phase(r, "build", |plan, r| plan.install_steps(r))
     }
 
+    /// The purge check on one release.
     pub(super) fn purge(&self, r: &mut Release) -> Outcome {
         self.phase(r, "install", |plan, r| plan.purge_steps(r))
     }
