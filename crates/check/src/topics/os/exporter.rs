@@ -259,7 +259,7 @@ echo "deb-src http://deb.debian.org/debian $1 main" > /etc/apt/sources.list.d/sr
 quiet apt-get update
 quiet apt-get install -y --no-install-recommends dpkg-dev
 echo "installing the build dependencies of $2"
-quiet apt-get build-dep -y "$2"
+quiet apt-get build-dep -y --no-install-recommends "$2"
 quiet apt-get source "$2"
 cd "$2"-*/
 echo "building $2 $(dpkg-parsechangelog -S Version) with CGO_ENABLED=0"
