@@ -13,6 +13,11 @@
 //! ```
 //! `checks` must list every check of the topic; `evidence`/`hint` list substrings that must appear;
 //! `delete` removes starter files before the run.
+//!
+//! A broken case that differs from the solution by a line or two says only that:
+//! `"base": "solutions/os"` overlays that fixture first, and
+//! `"edit": [{ "file": "packaging/postrm", "from": "exit 0", "to": "exit 1" }]` then replaces text
+//! that must occur exactly once (so an edit that no longer applies fails loudly).
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -41,6 +46,24 @@ pub struct Expected {
     /// Starter files to remove before the run.
     #[serde(default)]
     pub delete: Vec<String>,
+    /// A fixture (relative to tests/fixtures) overlaid before this one, e.g. `solutions/os`.
+    #[serde(default)]
+    pub base: Option<String>,
+    /// Text replacements applied after the overlays.
+    #[serde(default)]
+    pub edit: Vec<Edit>,
+}
+
+/// Replaces `from`, which must occur exactly once in `file`, with `to`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Edit {
+    /// Path in the working copy.
+    pub file: String,
+    /// The text to replace.
+    pub from: String,
+    /// Its replacement.
+    pub to: String,
 }
 
 /// A fixture folder: an overlay and its expectations.
@@ -121,7 +144,24 @@ pub fn prepare(fixture: &Fixture) -> anyhow::Result<tempfile::TempDir> {
         "sre-check init failed: {}",
         String::from_utf8_lossy(&out.stderr)
     );
+    if let Some(base) = &fixture.expected.base {
+        overlay(&repo_root().join("tests/fixtures").join(base), &work)
+            .with_context(|| format!("{}: overlaying its base {base}", fixture.name))?;
+    }
     overlay(&fixture.dir, &work)?;
+    for edit in &fixture.expected.edit {
+        let path = work.join(&edit.file);
+        let text = std::fs::read_to_string(&path)
+            .with_context(|| format!("{}: reading {} to edit it", fixture.name, edit.file))?;
+        let found = text.matches(edit.from.as_str()).count();
+        ensure!(
+            found == 1,
+            "{}: the edit of {} expects its `from` text once, found it {found} times",
+            fixture.name,
+            edit.file
+        );
+        std::fs::write(&path, text.replacen(edit.from.as_str(), &edit.to, 1))?;
+    }
     for path in &fixture.expected.delete {
         std::fs::remove_file(work.join(path))
             .with_context(|| format!("{}: deleting {path}", fixture.name))?;

@@ -662,3 +662,26 @@ pub fn tail(text: &str, n: usize) -> String {
     let lines: Vec<&str> = text.lines().collect();
     lines[lines.len().saturating_sub(n)..].join("\n")
 }
+
+/// Containers that several commands share, and runs whose output is shown as it comes
+/// (topic II runs a candidate's script, then installs and purges its package in one container).
+impl Docker {
+    /// Like [`Docker::run`], calling `on_line` with each line the container prints.
+    pub fn run_with_lines(
+        &self,
+        spec: &RunSpec,
+        timeout: Duration,
+        on_line: &(dyn Fn(&str) + Sync),
+    ) -> Result<CommandOutput, RunError> {
+        let mut cmd = self.docker(&["run", "--rm"]);
+        cmd.args(self.label_args());
+        spec.push_args(&mut cmd);
+        process::run_with_lines(cmd, self.scaled(timeout), on_line)
+    }
+
+    /// Removes a container of this run (started with [`Docker::start`]) now rather than at the
+    /// end of the run. A container that is already gone is not an error.
+    pub fn remove_container(&self, container: &str) -> Result<(), RunError> {
+        process::run(self.docker(&["rm", "--force", container]), QUICK).map(|_| ())
+    }
+}

@@ -22,6 +22,7 @@ pub struct RunSettings {
     report_path: PathBuf,
     json: bool,
     timeout_factor: f64,
+    exporter_binary: Option<PathBuf>,
 }
 
 impl RunSettings {
@@ -38,12 +39,22 @@ impl RunSettings {
             .report
             .unwrap_or_else(|| workdir.path(".sre-check/report.json"));
         report_file::ensure_writable(&report_path)?;
+        let exporter_binary = args
+            .exporter_binary
+            .map(|path| {
+                path.canonicalize()
+                    .ok()
+                    .filter(|p| p.is_file())
+                    .with_context(|| format!("--exporter-binary {}: no such file", path.display()))
+            })
+            .transpose()?;
         Ok(RunSettings {
             workdir,
             topics,
             report_path,
             json: args.json,
             timeout_factor: args.timeout_factor,
+            exporter_binary,
         })
     }
 }
@@ -70,6 +81,7 @@ pub fn execute(settings: RunSettings) -> anyhow::Result<Status> {
         manifest,
         docker: docker.as_ref(),
         progress: &progress,
+        exporter_binary: settings.exporter_binary.as_deref(),
     };
     let started_at = OffsetDateTime::now_utc();
     let topics = {
