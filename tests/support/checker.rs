@@ -1,7 +1,8 @@
 //! Running `sre-check` on fixtures, Exercism style: every folder under
 //! `tests/fixtures/solutions/<topic>/` and `tests/fixtures/broken/<topic>/<case>/` is an overlay
 //! copied onto a fresh `sre-check init` directory, with an `expected.json` saying what the checker
-//! must conclude. Adding a case is adding a folder.
+//! must conclude. Adding a case is adding a folder. A broken case can also start from another
+//! fixture (`base`) and make small text edits to it (`replace`): see [`Expected`].
 //!
 //! `expected.json`:
 //! ```json
@@ -32,6 +33,14 @@ pub struct Expected {
     pub exit: i32,
     /// Status of each check of the topic, by check id.
     pub checks: BTreeMap<String, String>,
+    /// A fixture folder overlaid first, relative to tests/fixtures (e.g. `solutions/monitoring`):
+    /// a broken case is then the reference solution plus its one mistake.
+    #[serde(default)]
+    pub base: Option<String>,
+    /// Text edits made after the overlays: per file, `[from, to]` pairs; each `from` must occur
+    /// exactly once, so a case cannot silently stop testing what it names.
+    #[serde(default)]
+    pub replace: BTreeMap<String, Vec<(String, String)>>,
     /// Substrings each check's evidence must contain.
     #[serde(default)]
     pub evidence: BTreeMap<String, Vec<String>>,
@@ -121,7 +130,26 @@ pub fn prepare(fixture: &Fixture) -> anyhow::Result<tempfile::TempDir> {
         "sre-check init failed: {}",
         String::from_utf8_lossy(&out.stderr)
     );
+    if let Some(base) = &fixture.expected.base {
+        overlay(&repo_root().join("tests/fixtures").join(base), &work)
+            .with_context(|| format!("{}: overlaying its base {base}", fixture.name))?;
+    }
     overlay(&fixture.dir, &work)?;
+    for (path, edits) in &fixture.expected.replace {
+        let file = work.join(path);
+        let mut text = std::fs::read_to_string(&file)
+            .with_context(|| format!("{}: reading {path} to edit it", fixture.name))?;
+        for (from, to) in edits {
+            let found = text.matches(from.as_str()).count();
+            ensure!(
+                found == 1,
+                "{}: `{from}` occurs {found} times in {path}, expected once",
+                fixture.name
+            );
+            text = text.replacen(from.as_str(), to, 1);
+        }
+        std::fs::write(&file, text).with_context(|| format!("{}: writing {path}", fixture.name))?;
+    }
     for path in &fixture.expected.delete {
         std::fs::remove_file(work.join(path))
             .with_context(|| format!("{}: deleting {path}", fixture.name))?;

@@ -21,3 +21,8 @@ SELECT 1 + (i * 7919) % 5000,
        CASE WHEN i % 40 = 0 THEN 'refunded' ELSE 'paid' END,
        now() - make_interval(mins => i)
 FROM generate_series(1, 20000) AS i;
+
+-- The read-only role monitoring tools use: server statistics (pg_monitor) and the shop's tables.
+RESET ROLE;
+CREATE ROLE monitoring LOGIN PASSWORD 'monitoring-dev-password' IN ROLE pg_monitor;
+GRANT SELECT ON ALL TABLES IN SCHEMA public TO monitoring;

@@ -45,6 +45,23 @@ mod id {
     pub const FAULT_DB: &str = "fault-db";
     pub const FAULT_WEB: &str = "fault-web";
     pub const TEARDOWN: &str = "teardown";
+
+    /// The checks that use Docker, in order.
+    pub const WITH_DOCKER: [&str; 10] = [
+        BUILD, CONFIG, RULE_TESTS, STACK, TARGETS, RULES, QUIET, FAULT_DB, FAULT_WEB, TEARDOWN,
+    ];
+}
+
+/// Records every check listed after `done` (up to the teardown, which always runs) as skipped.
+fn skip_after(run: &mut TopicRun, done: &str, reason: &str) {
+    let rest = id::WITH_DOCKER
+        .iter()
+        .skip_while(|c| **c != done)
+        .skip(1)
+        .filter(|c| **c != id::TEARDOWN);
+    for check in rest {
+        run.skip(check, reason);
+    }
 }
 
 /// Runs the checks of this topic.
@@ -80,6 +97,8 @@ pub fn run(run: &mut TopicRun) {
     let mut live = None;
     if built == Status::Pass {
         checks_with_images(run, &stack, &mut live);
+    } else {
+        skip_after(run, id::BUILD, "not run: the stack's images do not build");
     }
     run.check(id::TEARDOWN, |_| teardown(&stack, live.as_ref()));
 }
@@ -89,9 +108,7 @@ fn checks_with_images<'a>(run: &mut TopicRun, stack: &Stack<'a>, live: &mut Opti
     let config = run.check(id::CONFIG, |_| config::check(stack));
     if config != Status::Pass {
         let reason = "not run: the Prometheus or Alertmanager configuration is not valid";
-        for check in [id::RULE_TESTS, id::STACK] {
-            run.skip(check, reason);
-        }
+        skip_after(run, id::CONFIG, reason);
         return;
     }
     let mut tests_present = false;
@@ -110,6 +127,7 @@ fn checks_with_images<'a>(run: &mut TopicRun, stack: &Stack<'a>, live: &mut Opti
         stack_up(stack)
     });
     if up != Status::Pass {
+        skip_after(run, id::STACK, "not run: the stack did not come up");
         return;
     }
     let mut cadence = None;
@@ -125,6 +143,7 @@ fn checks_with_images<'a>(run: &mut TopicRun, stack: &Stack<'a>, live: &mut Opti
         verdict
     });
     let (Some(session), Some(cadence)) = (live.as_ref(), cadence) else {
+        skip_after(run, id::TARGETS, "not run: Prometheus cannot be queried");
         return;
     };
     let mut dashboard = false;
@@ -141,9 +160,7 @@ fn checks_with_images<'a>(run: &mut TopicRun, stack: &Stack<'a>, live: &mut Opti
     if targets != Status::Pass {
         let reason = "not run: a target is down or a component is not monitored, so alerts \
                       about it would blur what the fault shows";
-        for check in [id::QUIET, id::FAULT_DB, id::FAULT_WEB] {
-            run.skip(check, reason);
-        }
+        skip_after(run, id::RULES, reason);
         return;
     }
     let quiet = run.check(id::QUIET, |ctx| {
@@ -151,9 +168,7 @@ fn checks_with_images<'a>(run: &mut TopicRun, stack: &Stack<'a>, live: &mut Opti
     });
     if quiet != Status::Pass {
         let reason = "not run: alerts already fire on the healthy stack";
-        for check in [id::FAULT_DB, id::FAULT_WEB] {
-            run.skip(check, reason);
-        }
+        skip_after(run, id::QUIET, reason);
         return;
     }
     run.check(id::FAULT_DB, |ctx| {
