@@ -144,31 +144,48 @@ fn active(prometheus: &Prometheus) -> anyhow::Result<Vec<Active>> {
     Ok(out)
 }
 
+/// When each rule group was last evaluated, at some moment: the `quiet` check waits for an
+/// evaluation after the moment every target was up, which the `rules` check often already waited
+/// for.
+pub struct Evaluations(BTreeMap<(String, String), String>);
+
+impl Evaluations {
+    /// The groups' last evaluations now.
+    pub fn now(prometheus: &Prometheus) -> anyhow::Result<Evaluations> {
+        Ok(Evaluations(
+            prometheus
+                .rule_groups()?
+                .into_iter()
+                .map(|g| ((g.file, g.name), g.last_evaluation))
+                .collect(),
+        ))
+    }
+
+    /// Whether every group has been evaluated since these were taken.
+    fn all_later(&self, prometheus: &Prometheus) -> anyhow::Result<bool> {
+        Ok(prometheus
+            .rule_groups()?
+            .iter()
+            .all(|g| self.0.get(&(g.file.clone(), g.name.clone())) != Some(&g.last_evaluation)))
+    }
+}
+
 /// The `quiet` check: on the healthy stack, after every rule group has evaluated with all
-/// targets up, no alert fires; alerts still pending are watched until their `for:` has passed.
+/// targets up (`targets_up` was taken when they were), no alert fires; alerts still pending are
+/// watched until their `for:` has passed.
 pub fn quiet(
     ctx: &CheckCtx,
     stack: &Stack,
     live: &Live,
     cadence: &Cadence,
+    targets_up: &Evaluations,
 ) -> anyhow::Result<Verdict> {
     let prometheus = live.prometheus();
     let started = Instant::now();
-    let evaluated_before: BTreeMap<(String, String), String> = prometheus
-        .rule_groups()?
-        .into_iter()
-        .map(|g| ((g.file, g.name), g.last_evaluation))
-        .collect();
-    ctx.note("waiting for every rule group to evaluate once more");
+    ctx.note("waiting for every rule group to evaluate with all targets up");
     let deadline = started + stack.docker.scale(cadence.evaluation * 2 + SLACK);
     poll_until(deadline, || {
-        let groups = prometheus.rule_groups()?;
-        Ok(groups
-            .iter()
-            .all(|g| {
-                evaluated_before.get(&(g.file.clone(), g.name.clone())) != Some(&g.last_evaluation)
-            })
-            .then_some(()))
+        Ok(targets_up.all_later(&prometheus)?.then_some(()))
     })?;
     let mut first_seen: BTreeMap<String, Instant> = BTreeMap::new();
     let mut long_holds: BTreeSet<String> = BTreeSet::new();

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::bail;
 
+use super::files;
 use super::stack::{FOLDER, Stack, TOOL_MOUNT};
 use super::{ALERTMANAGER, PROMETHEUS};
 use crate::process::CommandOutput;
@@ -152,24 +153,10 @@ pub fn rule_tests(stack: &Stack) -> anyhow::Result<RuleTests> {
 
 /// YAML files under `dir` with top-level `rule_files:` and `tests:` keys, sorted.
 pub fn find_rule_tests(dir: &Path) -> Vec<PathBuf> {
-    let mut found = Vec::new();
-    let mut pending = vec![dir.to_path_buf()];
-    while let Some(folder) = pending.pop() {
-        let Ok(entries) = std::fs::read_dir(&folder) else {
-            continue;
-        };
-        for entry in entries.filter_map(Result::ok) {
-            let path = entry.path();
-            let name = entry.file_name().to_string_lossy().into_owned();
-            if path.is_dir() && !name.starts_with('.') {
-                pending.push(path);
-            } else if (name.ends_with(".yml") || name.ends_with(".yaml")) && is_rule_test(&path) {
-                found.push(path);
-            }
-        }
-    }
-    found.sort();
-    found
+    files::with_extensions(dir, &[".yml", ".yaml"])
+        .into_iter()
+        .filter(|p| is_rule_test(p))
+        .collect()
 }
 
 fn is_rule_test(path: &Path) -> bool {

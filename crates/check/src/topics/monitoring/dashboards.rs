@@ -6,6 +6,8 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
+use super::files;
+
 /// Dashboards larger than this are not read (an export with data, not a dashboard).
 const MAX_BYTES: u64 = 4 * 1024 * 1024;
 
@@ -35,27 +37,11 @@ pub struct Query {
 
 /// Every Grafana dashboard under `dir`, sorted by path.
 pub fn find(dir: &Path) -> Vec<Dashboard> {
-    let mut found = Vec::new();
-    let mut pending = vec![dir.to_path_buf()];
-    while let Some(folder) = pending.pop() {
-        let Ok(entries) = std::fs::read_dir(&folder) else {
-            continue;
-        };
-        for entry in entries.filter_map(Result::ok) {
-            let path = entry.path();
-            let name = entry.file_name().to_string_lossy().into_owned();
-            if path.is_dir() && !name.starts_with('.') {
-                pending.push(path);
-            } else if name.ends_with(".json")
-                && entry.metadata().is_ok_and(|m| m.len() <= MAX_BYTES)
-                && let Some(dashboard) = read(&path)
-            {
-                found.push(dashboard);
-            }
-        }
-    }
-    found.sort_by(|a, b| a.path.cmp(&b.path));
-    found
+    files::with_extensions(dir, &[".json"])
+        .into_iter()
+        .filter(|p| std::fs::metadata(p).is_ok_and(|m| m.len() <= MAX_BYTES))
+        .filter_map(|p| read(&p))
+        .collect()
 }
 
 /// A dashboard from a file, or `None` when the file is not one.

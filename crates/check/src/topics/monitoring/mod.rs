@@ -6,6 +6,7 @@
 mod alerts;
 mod config;
 mod dashboards;
+mod files;
 mod http;
 mod live;
 mod locate;
@@ -131,16 +132,20 @@ fn checks_with_images<'a>(run: &mut TopicRun, stack: &Stack<'a>, live: &mut Opti
         return;
     }
     let mut cadence = None;
+    let mut targets_up = None;
     let targets = run.check(id::TARGETS, |_| {
         let started = match Live::start(stack)? {
             Ok(started) => started,
             Err(verdict) => return Ok(verdict),
         };
         let found = started.cadence()?;
-        let verdict = targets::check(stack, &started, &found);
+        let verdict = targets::check(stack, &started, &found)?;
+        if matches!(verdict, Verdict::Pass { .. }) {
+            targets_up = Some(alerts::Evaluations::now(&started.prometheus())?);
+        }
         *live = Some(started);
         cadence = Some(found);
-        verdict
+        Ok(verdict)
     });
     let (Some(session), Some(cadence)) = (live.as_ref(), cadence) else {
         skip_after(run, id::TARGETS, "not run: Prometheus cannot be queried");
@@ -157,14 +162,14 @@ fn checks_with_images<'a>(run: &mut TopicRun, stack: &Stack<'a>, live: &mut Opti
         "A dashboard (Grafana JSON) is provided",
         dashboard,
     );
-    if targets != Status::Pass {
+    let (Status::Pass, Some(targets_up)) = (targets, targets_up) else {
         let reason = "not run: a target is down or a component is not monitored, so alerts \
                       about it would blur what the fault shows";
         skip_after(run, id::RULES, reason);
         return;
-    }
+    };
     let quiet = run.check(id::QUIET, |ctx| {
-        alerts::quiet(ctx, stack, session, &cadence)
+        alerts::quiet(ctx, stack, session, &cadence, &targets_up)
     });
     if quiet != Status::Pass {
         let reason = "not run: alerts already fire on the healthy stack";
