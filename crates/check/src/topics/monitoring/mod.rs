@@ -6,6 +6,7 @@
 mod alerts;
 mod config;
 mod dashboards;
+mod faults;
 mod files;
 mod http;
 mod live;
@@ -176,12 +177,36 @@ fn checks_with_images<'a>(run: &mut TopicRun, stack: &Stack<'a>, live: &mut Opti
         skip_after(run, id::QUIET, reason);
         return;
     }
+    // Both components are stopped together (see faults.rs); the web tier's verdict is recorded
+    // once the shared run is over.
+    let started = Instant::now();
+    let mut web_tier = None;
     run.check(id::FAULT_DB, |ctx| {
-        alerts::fault(ctx, stack, session, &cadence, &alerts::DATABASE)
+        let faults = [&faults::DATABASE, &faults::WEB_TIER];
+        let outcome = faults::inject(ctx, stack, session, &cadence, &faults);
+        let (database, web) = match outcome {
+            Ok(verdicts) => {
+                let mut verdicts = verdicts.into_iter();
+                (verdicts.next(), verdicts.next())
+            }
+            Err(e) => {
+                web_tier = Some(Err(anyhow::anyhow!("{e:#}")));
+                return Err(e);
+            }
+        };
+        web_tier = web.map(Ok);
+        database.ok_or_else(|| anyhow::anyhow!("no verdict for the database"))
     });
-    run.check(id::FAULT_WEB, |ctx| {
-        alerts::fault(ctx, stack, session, &cadence, &alerts::WEB_TIER)
-    });
+    match web_tier {
+        Some(outcome) => {
+            let millis = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+            run.record(id::FAULT_WEB, outcome, millis);
+        }
+        // The shared check did not start: the run was interrupted.
+        None => {
+            run.skip(id::FAULT_WEB, "the run was interrupted");
+        }
+    }
 }
 
 /// `docker compose build`. A failure to reach Debian's mirror is the environment's problem.
