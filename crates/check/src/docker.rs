@@ -664,7 +664,7 @@ pub fn tail(text: &str, n: usize) -> String {
 }
 
 /// Generic helpers first needed by the monitoring topic: checking compose files before a project
-/// exists, removing a helper container, and listing what a project left behind.
+/// exists, stopping, starting and removing one container, and listing what a project left behind.
 impl Docker {
     /// `timeout` multiplied by `--timeout-factor`, for waits a topic measures itself (polling).
     pub fn scale(&self, timeout: Duration) -> Duration {
@@ -693,6 +693,24 @@ impl Docker {
         }
         cmd.args(["config", "--quiet"]);
         Ok(process::run(cmd, QUICK)?)
+    }
+
+    /// Stops a running container (its stop signal, then SIGKILL after 10 s).
+    pub fn stop_container(&self, id: &str) -> anyhow::Result<()> {
+        let out = process::run(self.docker(&["stop", id]), QUICK)?;
+        if !out.success() {
+            bail!("stopping container {id} failed: {}", out.combined());
+        }
+        Ok(())
+    }
+
+    /// Starts a stopped container again, as it was.
+    pub fn start_container(&self, id: &str) -> anyhow::Result<()> {
+        let out = process::run(self.docker(&["start", id]), QUICK)?;
+        if !out.success() {
+            bail!("starting container {id} failed: {}", out.combined());
+        }
+        Ok(())
     }
 
     /// Removes a container (running or not) and its anonymous volumes.

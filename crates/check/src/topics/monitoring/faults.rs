@@ -93,33 +93,32 @@ fn words(text: &str) -> Vec<String> {
     out
 }
 
-/// Stops a service; starts it again when dropped, unless [`Outage::end`] did.
+/// Stops a service's container; starts it again when dropped, unless [`Outage::end`] did.
 struct Outage<'s, 'a> {
     stack: &'s Stack<'a>,
-    service: &'static str,
+    container: String,
     over: bool,
 }
 
 impl<'s, 'a> Outage<'s, 'a> {
-    fn begin(stack: &'s Stack<'a>, service: &'static str) -> anyhow::Result<Outage<'s, 'a>> {
-        stack.stop(service)?;
+    fn begin(stack: &'s Stack<'a>, service: &str) -> anyhow::Result<Outage<'s, 'a>> {
         Ok(Outage {
             stack,
-            service,
+            container: stack.stop(service)?,
             over: false,
         })
     }
 
     fn end(mut self) -> anyhow::Result<()> {
         self.over = true;
-        self.stack.start(self.service)
+        self.stack.start(&self.container)
     }
 }
 
 impl Drop for Outage<'_, '_> {
     fn drop(&mut self) {
         if !self.over {
-            let _ = self.stack.start(self.service);
+            let _ = self.stack.start(&self.container);
         }
     }
 }

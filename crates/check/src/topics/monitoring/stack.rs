@@ -26,8 +26,6 @@ pub const TOOL_MOUNT: &str = "/sre-check/monitoring";
 
 /// Time for a `compose run` of a config tool.
 const TOOL_TIMEOUT: Duration = Duration::from_secs(180);
-/// Time for `compose stop` / `start` of one service.
-const STOP_START_TIMEOUT: Duration = Duration::from_secs(90);
 
 /// A bind mount: a host path visible in a container.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -154,24 +152,20 @@ impl<'a> Stack<'a> {
         self.compose(&full, TOOL_TIMEOUT)
     }
 
-    /// Stops one service's container (`docker compose stop`).
-    pub fn stop(&self, service: &str) -> anyhow::Result<()> {
-        self.stop_start("stop", service)
+    /// Stops one service's container. Plain `docker stop`/`start` rather than Compose's, which
+    /// would wait on the service's `depends_on` conditions when it starts again: an outage makes
+    /// dependants unhealthy, and the checker restores exactly what it stopped.
+    pub fn stop(&self, service: &str) -> anyhow::Result<String> {
+        let id = self
+            .container_id(service)?
+            .with_context(|| format!("the `{service}` service has no container to stop"))?;
+        self.docker.stop_container(&id)?;
+        Ok(id)
     }
 
-    /// Starts a stopped service's container again.
-    pub fn start(&self, service: &str) -> anyhow::Result<()> {
-        self.stop_start("start", service)
-    }
-
-    fn stop_start(&self, verb: &str, service: &str) -> anyhow::Result<()> {
-        let out = self.compose(&[verb, service], STOP_START_TIMEOUT)?;
-        anyhow::ensure!(
-            out.success(),
-            "docker compose {verb} {service} failed:\n{}",
-            out.combined()
-        );
-        Ok(())
+    /// Starts a container [`Stack::stop`] stopped.
+    pub fn start(&self, container: &str) -> anyhow::Result<()> {
+        self.docker.start_container(container)
     }
 
     /// The id of a service's container, when it has one.
