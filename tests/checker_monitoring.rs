@@ -3,22 +3,26 @@
 //! evidence; Ctrl-C in the middle of a fault injection leaves nothing behind. Everything runs in
 //! parallel, after one shared build of the lab's images.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
-use sre_e2e::checker::{self, containers_with_label, sre_check_bin};
+use sre_e2e::checker::{self, BackgroundRun, containers_with_label, docker_objects};
 
-/// Builds the stack's images once, before the cases start: they all use the same images (only
-/// mounted configuration differs), and parallel cold builds would each install the same Debian
-/// packages at the same time.
-fn build_images_once() {
+/// A fresh working copy with the reference solution (the temporary folder holds `work/`).
+fn prepared_solution() -> tempfile::TempDir {
     let fixtures = checker::fixtures("monitoring").expect("monitoring fixtures");
     let solution = fixtures
         .iter()
         .find(|f| f.name == "solutions/monitoring")
         .expect("a reference solution");
-    let work = checker::prepare(solution).expect("preparing the reference solution");
+    checker::prepare(solution).expect("preparing the reference solution")
+}
+
+/// Builds the stack's images once, before the cases start: they all use the same images (only
+/// mounted configuration differs), and parallel cold builds would each install the same Debian
+/// packages at the same time.
+fn build_images_once() {
+    let work = prepared_solution();
     let started = Instant::now();
     let status = Command::new("docker")
         .args(["compose", "--project-name"])
@@ -34,97 +38,47 @@ fn build_images_once() {
     );
 }
 
-/// Names of the Docker objects of `kind` (`ps --all`, `network ls`, `volume ls`) with `label`.
-fn docker_objects(kind: &[&str], label: &str) -> Vec<String> {
-    let format = if kind[0] == "ps" {
-        "{{.Names}}"
-    } else {
-        "{{.Name}}"
-    };
-    let out = Command::new("docker")
-        .args(kind)
-        .args(["--filter", &format!("label={label}"), "--format", format])
-        .output()
-        .expect("docker runs");
-    String::from_utf8_lossy(&out.stdout)
-        .split_whitespace()
-        .map(str::to_owned)
-        .collect()
-}
-
-/// Interrupts a run of the reference solution while the database is stopped for the first fault
-/// injection: the run must end promptly with exit 2 and remove the whole stack (containers,
-/// network, volumes) and the checker's own probe container.
+/// Interrupts a run of the reference solution while the database and the web tier are stopped
+/// for the fault injection: the run must end promptly with exit 2 and remove the whole stack
+/// (containers, network, volumes) and the checker's own probe container.
 fn ctrl_c_during_fault_injection() {
-    let fixtures = checker::fixtures("monitoring").expect("monitoring fixtures");
-    let solution = fixtures
-        .iter()
-        .find(|f| f.name == "solutions/monitoring")
-        .expect("a reference solution");
-    let work = checker::prepare(solution).expect("preparing the reference solution");
-    let mut child = Command::new(sre_check_bin())
-        .args(["run", "--topic", "monitoring", "--dir"])
-        .arg(work.path().join("work"))
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("sre-check starts");
-    let stderr = BufReader::new(child.stderr.take().expect("piped stderr"));
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for line in stderr.lines().map_while(Result::ok) {
-            let _ = tx.send(line);
-        }
-    });
-    let run_label = rx
-        .recv_timeout(Duration::from_secs(30))
-        .ok()
-        .and_then(|l| l.split_whitespace().last().map(str::to_owned))
-        .filter(|l| l.starts_with("io.sre-check.run="))
-        .expect("sre-check names the run label first");
-    let run_id = run_label.trim_start_matches("io.sre-check.run=");
+    let work = prepared_solution();
+    let run = BackgroundRun::start(&work.path().join("work"), "monitoring");
+    let run_id = run.run_label.trim_start_matches("io.sre-check.run=");
     let project = format!(
         "com.docker.compose.project=sre-check-monitoring-{}",
         &run_id[..8]
     );
     let mut seen = Vec::new();
     let deadline = Instant::now() + Duration::from_secs(900);
-    loop {
-        let line = rx
+    while !seen
+        .last()
+        .is_some_and(|l: &String| l.contains("monitoring/fault-db:"))
+    {
+        let line = run
+            .stderr
             .recv_timeout(deadline.saturating_duration_since(Instant::now()))
             .unwrap_or_else(|_| panic!("fault-db never started:\n{}", seen.join("\n")));
-        let started = line.contains("monitoring/fault-db:");
         seen.push(line);
-        if started {
-            break;
-        }
     }
-    // Give it the time to stop the database.
+    // Time to stop the two containers.
     std::thread::sleep(Duration::from_secs(5));
+    let containers = ["ps", "--all", "--quiet"];
     assert!(
-        !docker_objects(&["ps", "--all"], &project).is_empty(),
+        !docker_objects(&containers, &project).is_empty(),
         "the stack runs before the interruption"
     );
+    let run_label = run.run_label.clone();
     let interrupted = Instant::now();
-    let kill = Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .expect("kill runs");
-    assert!(kill.success());
-    let status = loop {
-        if let Some(status) = child.try_wait().expect("waiting for sre-check") {
-            break status;
-        }
-        assert!(
-            interrupted.elapsed() < Duration::from_secs(120),
-            "sre-check did not stop after Ctrl-C"
-        );
-        std::thread::sleep(Duration::from_millis(200));
-    };
-    let rest: Vec<String> = rx.try_iter().collect();
+    let (status, rest) = run.interrupt(Duration::from_secs(120));
     assert_eq!(status.code(), Some(2), "stderr:\n{}", rest.join("\n"));
     assert_eq!(containers_with_label(&run_label), Vec::<String>::new());
-    for kind in [&["ps", "--all"][..], &["network", "ls"], &["volume", "ls"]] {
+    let kinds = [
+        &containers[..],
+        &["network", "ls", "--quiet"],
+        &["volume", "ls", "--quiet"],
+    ];
+    for kind in kinds {
         assert_eq!(
             docker_objects(kind, &project),
             Vec::<String>::new(),
