@@ -264,13 +264,20 @@ fn stack_up(stack: &Stack) -> anyhow::Result<Verdict> {
     } else {
         format!("\n\nlast log lines:\n{}", stack.logs(&troubled, 15)?)
     };
+    let hint = if out.combined().contains("port is already allocated") {
+        "A host port the stack publishes is taken, maybe by your own lab: publish ports as \
+         \"127.0.0.1::9090\" (a free port each time), as the starter file does, or stop what \
+         holds the port."
+    } else {
+        "Every service must keep running, and pass its healthcheck where it has one. The logs \
+         above usually say why one stopped (`docker compose logs <service>`)."
+    };
     Ok(Verdict::fail(
         format!(
             "{}\n\nservices:\n{states}{logs}",
             Stack::output_tail(&out, 10)
         ),
-        "Every service must keep running, and pass its healthcheck where it has one. The logs \
-         above usually say why one stopped (`docker compose logs <service>`).",
+        hint,
     ))
 }
 
