@@ -23,6 +23,7 @@ use sre_model::Status;
 
 use self::live::Live;
 use self::stack::{Opened, Stack};
+use self::timing::Cadence;
 use super::answers;
 use crate::runner::{TopicRun, Verdict};
 
@@ -132,6 +133,11 @@ fn checks_with_images<'a>(run: &mut TopicRun, stack: &Stack<'a>, live: &mut Opti
         skip_after(run, id::STACK, "not run: the stack did not come up");
         return;
     }
+    checks_on_running_stack(run, stack, live);
+}
+
+/// The checks that query the running stack through Prometheus.
+fn checks_on_running_stack<'a>(run: &mut TopicRun, stack: &Stack<'a>, live: &mut Option<Live<'a>>) {
     let mut cadence = None;
     let mut targets_up = None;
     let targets = run.check(id::TARGETS, |_| {
@@ -177,13 +183,17 @@ fn checks_with_images<'a>(run: &mut TopicRun, stack: &Stack<'a>, live: &mut Opti
         skip_after(run, id::QUIET, reason);
         return;
     }
-    // Both components are stopped together (see faults.rs); the web tier's verdict is recorded
-    // once the shared run is over.
+    fault_checks(run, stack, session, &cadence);
+}
+
+/// `fault-db` and `fault-web`. Both components are stopped together (see faults.rs); the web
+/// tier's verdict is recorded once the shared run is over.
+fn fault_checks(run: &mut TopicRun, stack: &Stack, session: &Live, cadence: &Cadence) {
     let started = Instant::now();
     let mut web_tier = None;
     run.check(id::FAULT_DB, |ctx| {
         let faults = [&faults::DATABASE, &faults::WEB_TIER];
-        let outcome = faults::inject(ctx, stack, session, &cadence, &faults);
+        let outcome = faults::inject(ctx, stack, session, cadence, &faults);
         let (database, web) = match outcome {
             Ok(verdicts) => {
                 let mut verdicts = verdicts.into_iter();
