@@ -125,7 +125,7 @@ pub fn execute(settings: RunSettings) -> anyhow::Result<Status> {
     };
     crate::ignore_broken_pipe(printed)?;
     eprintln!("report: {}", settings.report_path.display());
-    if cancel::requested() {
+    if cancel::interrupted() {
         anyhow::bail!(
             "interrupted: the containers of this run were removed; the report shows what ran"
         );
@@ -139,6 +139,7 @@ struct CleanupGuard<'a>(Option<&'a Docker>);
 impl Drop for CleanupGuard<'_> {
     fn drop(&mut self) {
         if let Some(docker) = self.0 {
+            cancel::begin_cleanup();
             docker.cleanup();
         }
     }
