@@ -1,12 +1,20 @@
 //! Helpers shared by the end-to-end tests.
 //!
-//! - [`checker`]: running `sre-check` on fixture folders.
+//! - [`checker`]: running sre-check on fixture working copies.
+//! - [`site`]: the built site (dist/) and the challenge manifest the tests compare it with.
+//! - [`static_server`]: serves a folder on a free loopback port, like any static host.
+//! - [`browser`]: chromedriver + headless Chromium with this machine's flags, one per test.
+//! - [`wait`]: polling the page until an element or a text appears.
 //! - [`postgres`]: a throwaway PostgreSQL server.
 //! - [`intake`]: a real `sre-intake` with its database, and an HTTP client.
 
+pub mod browser;
 pub mod checker;
 pub mod intake;
 pub mod postgres;
+pub mod site;
+pub mod static_server;
+pub mod wait;
 
 use std::path::PathBuf;
 
