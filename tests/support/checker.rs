@@ -255,6 +255,11 @@ pub fn check_all(topic: &str, jobs: usize) -> anyhow::Result<()> {
         !fixtures.is_empty(),
         "no fixtures for topic {topic} under tests/fixtures"
     );
+    check_fixtures(topic, &fixtures, jobs)
+}
+
+/// Runs the given fixtures of a topic, `jobs` at a time, and fails with all mismatches at once.
+pub fn check_fixtures(topic: &str, fixtures: &[Fixture], jobs: usize) -> anyhow::Result<()> {
     let next = std::sync::atomic::AtomicUsize::new(0);
     let failures = std::sync::Mutex::new(Vec::new());
     std::thread::scope(|scope| {

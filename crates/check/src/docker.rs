@@ -336,6 +336,10 @@ impl Docker {
         args: &[&str],
         timeout: Duration,
     ) -> Result<CommandOutput, RunError> {
+        process::run(self.compose_command(project, args), self.scaled(timeout))
+    }
+
+    fn compose_command(&self, project: &ComposeProject, args: &[&str]) -> Command {
         let mut cmd = match project.cli {
             ComposeCli::Plugin(_) => self.docker(&["compose"]),
             ComposeCli::Standalone(_) => Command::new("docker-compose"),
@@ -347,7 +351,7 @@ impl Docker {
             cmd.arg("--file").arg(file);
         }
         cmd.args(args);
-        process::run(cmd, self.scaled(timeout))
+        cmd
     }
 
     /// Starts a project's services and waits until they are running and healthy.
@@ -408,12 +412,15 @@ impl Docker {
         }
     }
 
-    /// Takes a project down with its volumes, and forgets it.
+    /// Takes a project down with its volumes, and forgets it. Runs even after Ctrl-C: it is
+    /// part of the cleanup.
     pub fn compose_down(&self, project: &ComposeProject) -> Result<CommandOutput, RunError> {
-        let out = self.compose(
-            project,
-            &["down", "--volumes", "--remove-orphans", "--timeout", "5"],
-            Duration::from_secs(120),
+        let out = process::run_ignoring_stop(
+            self.compose_command(
+                project,
+                &["down", "--volumes", "--remove-orphans", "--timeout", "5"],
+            ),
+            self.scaled(Duration::from_secs(120)),
         );
         if let Ok(mut projects) = self.projects.lock() {
             projects.retain(|p| p != project);
@@ -574,7 +581,8 @@ impl Removed {
 }
 
 /// Removes every container, network, volume and image matching the label filter `label`
-/// (`key=value` or `key`). With `tool_images`, also the cached tool images.
+/// (`key=value` or `key`). With `tool_images`, also the cached tool images. Its commands run
+/// even after Ctrl-C, which is when a run's cleanup matters most.
 /// Compose networks and volumes of sre-check projects are matched by name prefix too: compose
 /// creates them without our labels.
 pub fn sweep(label: &str, tool_images: bool) -> Removed {
@@ -624,8 +632,12 @@ pub fn sweep(label: &str, tool_images: bool) -> Removed {
 }
 
 fn list(args: &[&str]) -> Vec<String> {
-    quick_stdout(args)
-        .map(|s| s.split_whitespace().map(str::to_owned).collect())
+    let mut cmd = Command::new("docker");
+    cmd.args(args);
+    process::run_ignoring_stop(cmd, QUICK)
+        .ok()
+        .filter(CommandOutput::success)
+        .map(|o| o.stdout.split_whitespace().map(str::to_owned).collect())
         .unwrap_or_default()
 }
 
@@ -635,7 +647,7 @@ fn remove(args: &[&str], ids: &[String]) {
     }
     let mut cmd = Command::new("docker");
     cmd.args(args).args(ids);
-    let _ = process::run(cmd, Duration::from_secs(120));
+    let _ = process::run_ignoring_stop(cmd, Duration::from_secs(120));
 }
 
 fn quick_ok(args: &[&str]) -> bool {
