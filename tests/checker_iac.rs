@@ -99,8 +99,8 @@ fn readme_reproduction_fails_on_the_apt_task() {
 fn remove_failed_build_container(output: &str) {
     let Some(id) = output
         .lines()
-        .filter_map(|l| l.trim().strip_prefix("---> Running in "))
-        .last()
+        .rev()
+        .find_map(|l| l.trim().strip_prefix("---> Running in "))
     else {
         return;
     };

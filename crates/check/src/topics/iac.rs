@@ -315,10 +315,12 @@ fn config_files(workdir: &WorkDir) -> anyhow::Result<Vec<(String, String)>> {
                 None => name != "Dockerfile",
                 Some(_) => false,
             };
-            if wanted && meta.len() <= MAX_BYTES && found.len() < MAX_FILES {
-                if let Some(text) = workdir.read_text(&rel)? {
-                    found.push((rel, text));
-                }
+            if wanted
+                && meta.len() <= MAX_BYTES
+                && found.len() < MAX_FILES
+                && let Some(text) = workdir.read_text(&rel)?
+            {
+                found.push((rel, text));
             }
         }
     }
