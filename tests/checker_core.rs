@@ -1,11 +1,10 @@
 //! sre-check's core against the real Docker engine: the answers fixtures, and Ctrl-C in the middle
 //! of a Docker build leaves nothing behind.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
-use sre_e2e::checker::{self, containers_with_label, sre_check_bin};
+use sre_e2e::checker::{self, RunningCheck, containers_with_label, docker_stdout, sre_check_bin};
 
 #[test]
 fn leadership_fixtures() {
@@ -15,14 +14,6 @@ fn leadership_fixtures() {
 #[test]
 fn feedback_fixtures() {
     checker::check_all("feedback", 2).unwrap();
-}
-
-fn docker_stdout(args: &[&str]) -> String {
-    let out = Command::new("docker")
-        .args(args)
-        .output()
-        .expect("docker runs");
-    String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
 #[test]
@@ -44,63 +35,19 @@ fn ctrl_c_during_a_build_stops_the_run_and_removes_its_containers() {
     )
     .unwrap();
 
-    let mut child = Command::new(sre_check_bin())
-        .args(["run", "--topic", "iac", "--dir"])
-        .arg(&work)
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let stderr = BufReader::new(child.stderr.take().unwrap());
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for line in stderr.lines().map_while(Result::ok) {
-            let _ = tx.send(line);
-        }
-    });
-    let run_label = rx
-        .recv_timeout(Duration::from_secs(30))
-        .ok()
-        .and_then(|l| l.split_whitespace().last().map(str::to_owned))
-        .filter(|l| l.starts_with("io.sre-check.run="))
-        .expect("sre-check names the run label first");
-
+    let mut run = RunningCheck::start(&work, "iac");
+    let run_label = run.run_label.clone();
     let build_running =
         || docker_stdout(&["ps", "--no-trunc", "--format", "{{.Command}}"]).contains(&marker);
-    let deadline = Instant::now() + Duration::from_secs(120);
-    while !build_running() {
-        assert!(Instant::now() < deadline, "the build step never started");
-        std::thread::sleep(Duration::from_millis(200));
-    }
+    run.wait_for("the build step", Duration::from_secs(120), build_running);
 
-    let interrupted = Instant::now();
-    let kill = Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(kill.success());
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        assert!(
-            interrupted.elapsed() < Duration::from_secs(60),
-            "sre-check did not stop after Ctrl-C"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    };
-    let rest: Vec<String> = rx.try_iter().collect();
+    let (code, stderr) = run.interrupt(Duration::from_secs(60));
     assert_eq!(
-        status.code(),
+        code,
         Some(2),
-        "an interrupted run exits 2; stderr:\n{}",
-        rest.join("\n")
+        "an interrupted run exits 2; stderr:\n{stderr}"
     );
-    assert!(
-        rest.iter().any(|l| l.contains("interrupted")),
-        "{}",
-        rest.join("\n")
-    );
+    assert!(stderr.contains("interrupted"), "{stderr}");
 
     // The engine removes a cancelled build's container asynchronously: give it a moment.
     let deadline = Instant::now() + Duration::from_secs(20);

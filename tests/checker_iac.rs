@@ -8,12 +8,11 @@
 //! processes); after that the cases run in parallel and differ only by the playbook layer.
 
 use std::fs::File;
-use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
-use sre_e2e::checker::{self, containers_with_label, sre_check_bin};
+use sre_e2e::checker::{self, RunningCheck, containers_with_label, docker_stdout, sre_check_bin};
 
 /// Cases run at once after the warm-up. Builds wait on the network and on dpkg more than on the
 /// CPU, so three fit on two cores.
@@ -133,14 +132,6 @@ const HOLD_SECOND_RUN: &str = r#"---
         mode: "0644"
 "#;
 
-fn docker_stdout(args: &[&str]) -> String {
-    let out = Command::new("docker")
-        .args(args)
-        .output()
-        .expect("docker runs");
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
 #[test]
 fn ctrl_c_during_the_second_playbook_run_removes_its_container() {
     let _lock = shared_layers_lock();
@@ -148,27 +139,8 @@ fn ctrl_c_during_the_second_playbook_run_removes_its_container() {
     std::fs::write(work.join("infrastructure/playbook.yml"), HOLD_SECOND_RUN)
         .expect("writing the playbook");
 
-    let mut child = Command::new(sre_check_bin())
-        .args(["run", "--topic", "iac", "--dir"])
-        .arg(&work)
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("sre-check runs");
-    let stderr = BufReader::new(child.stderr.take().expect("stderr is piped"));
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for line in stderr.lines().map_while(Result::ok) {
-            let _ = tx.send(line);
-        }
-    });
-    let run_label = rx
-        .recv_timeout(Duration::from_secs(30))
-        .ok()
-        .and_then(|l| l.split_whitespace().last().map(str::to_owned))
-        .filter(|l| l.starts_with("io.sre-check.run="))
-        .expect("sre-check names the run label first");
-
+    let mut run = RunningCheck::start(&work, "iac");
+    let run_label = run.run_label.clone();
     // The second run's container: labelled with the run, running ansible-playbook. On a cold
     // cache the build before it installs Ansible first.
     let second_run_running = || {
@@ -182,41 +154,17 @@ fn ctrl_c_during_the_second_playbook_run_removes_its_container() {
         ])
         .contains("ansible-playbook")
     };
-    let deadline = Instant::now() + Duration::from_secs(15 * 60);
-    while !second_run_running() {
-        if let Some(status) = child.try_wait().expect("waiting for sre-check") {
-            let rest: Vec<String> = rx.try_iter().collect();
-            panic!(
-                "sre-check ended ({status}) before the second run started:\n{}",
-                rest.join("\n")
-            );
-        }
-        assert!(Instant::now() < deadline, "the second run never started");
-        std::thread::sleep(Duration::from_millis(200));
-    }
+    run.wait_for(
+        "the second playbook run",
+        Duration::from_secs(15 * 60),
+        second_run_running,
+    );
 
-    let interrupted = Instant::now();
-    let kill = Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .expect("kill runs");
-    assert!(kill.success());
-    let status = loop {
-        if let Some(status) = child.try_wait().expect("waiting for sre-check") {
-            break status;
-        }
-        assert!(
-            interrupted.elapsed() < Duration::from_secs(60),
-            "sre-check did not stop after Ctrl-C"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    };
-    let rest: Vec<String> = rx.try_iter().collect();
+    let (code, stderr) = run.interrupt(Duration::from_secs(60));
     assert_eq!(
-        status.code(),
+        code,
         Some(2),
-        "an interrupted run exits 2; stderr:\n{}",
-        rest.join("\n")
+        "an interrupted run exits 2; stderr:\n{stderr}"
     );
     assert_eq!(
         containers_with_label(&run_label),

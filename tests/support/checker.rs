@@ -316,3 +316,96 @@ pub fn containers_with_label(label: &str) -> Vec<String> {
         .map(str::to_owned)
         .collect()
 }
+
+/// The output of a `docker` command (empty when it fails).
+pub fn docker_stdout(args: &[&str]) -> String {
+    let out = Command::new("docker")
+        .args(args)
+        .output()
+        .expect("docker runs");
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// A `sre-check run` in progress, started by a test that will interrupt it.
+pub struct RunningCheck {
+    child: std::process::Child,
+    lines: std::sync::mpsc::Receiver<String>,
+    /// `io.sre-check.run=<id>`: the label of the run's Docker objects.
+    pub run_label: String,
+}
+
+impl RunningCheck {
+    /// Starts `sre-check run --topic <topic> --dir <work>` and reads the run label it prints
+    /// first on stderr.
+    pub fn start(work: &Path, topic: &str) -> RunningCheck {
+        let mut child = Command::new(sre_check_bin())
+            .args(["run", "--topic", topic, "--dir"])
+            .arg(work)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("sre-check runs");
+        let stderr = std::io::BufReader::new(child.stderr.take().expect("stderr is piped"));
+        let (tx, lines) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            use std::io::BufRead;
+            for line in stderr.lines().map_while(Result::ok) {
+                let _ = tx.send(line);
+            }
+        });
+        let run_label = lines
+            .recv_timeout(std::time::Duration::from_secs(30))
+            .ok()
+            .and_then(|l| l.split_whitespace().last().map(str::to_owned))
+            .filter(|l| l.starts_with("io.sre-check.run="))
+            .expect("sre-check names the run label first");
+        RunningCheck {
+            child,
+            lines,
+            run_label,
+        }
+    }
+
+    /// Waits until `ready` holds (polled every 200 ms); panics with sre-check's output if the run
+    /// ends first or `within` passes.
+    pub fn wait_for(&mut self, what: &str, within: std::time::Duration, ready: impl Fn() -> bool) {
+        let deadline = std::time::Instant::now() + within;
+        while !ready() {
+            if let Some(status) = self.child.try_wait().expect("waiting for sre-check") {
+                let rest: Vec<String> = self.lines.try_iter().collect();
+                panic!(
+                    "sre-check ended ({status}) before {what}:\n{}",
+                    rest.join("\n")
+                );
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "{what}: never happened"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(200));
+        }
+    }
+
+    /// Sends SIGINT (what Ctrl-C sends), waits at most `within` for the run to end, and returns
+    /// its exit code and what it printed on stderr since the label.
+    pub fn interrupt(mut self, within: std::time::Duration) -> (Option<i32>, String) {
+        let interrupted = std::time::Instant::now();
+        let kill = Command::new("kill")
+            .args(["-INT", &self.child.id().to_string()])
+            .status()
+            .expect("kill runs");
+        assert!(kill.success());
+        let status = loop {
+            if let Some(status) = self.child.try_wait().expect("waiting for sre-check") {
+                break status;
+            }
+            assert!(
+                interrupted.elapsed() < within,
+                "sre-check did not stop after Ctrl-C"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        };
+        let stderr: Vec<String> = self.lines.try_iter().collect();
+        (status.code(), stderr.join("\n"))
+    }
+}

@@ -124,14 +124,6 @@ fn build(run: &mut TopicRun) -> Option<Built> {
                 "Restore the playbook from the starter kit and fix it there.",
             ));
         };
-        let Some(playbook_run) = dockerfile::playbook_run(&dockerfile) else {
-            return Ok(Verdict::fail(
-                format!(
-                    "expected a `RUN ansible-playbook …` instruction in {DOCKERFILE}; found none"
-                ),
-                "The Dockerfile must run the playbook during the build, as the starter kit's does.",
-            ));
-        };
         let docker = ctx.docker()?;
         let tag = format!("sre-check/iac:{}", docker.run_id());
         let out = docker.build(&workdir.path(DIR), None, &tag, BUILD_TIMEOUT, &|l| {
@@ -149,6 +141,16 @@ fn build(run: &mut TopicRun) -> Option<Built> {
                  user. Reproduce it with `docker build .` in infrastructure/.",
             ));
         }
+        let Some(playbook_run) = dockerfile::playbook_run(&dockerfile) else {
+            return Ok(Verdict::fail(
+                format!(
+                    "{}\n---\nexpected: a `RUN ansible-playbook …` instruction in {DOCKERFILE}\n\
+                     found: none; the image builds without running the playbook",
+                    tail(&output, PASS_TAIL)
+                ),
+                "The Dockerfile must run the playbook during the build, as the starter kit's does.",
+            ));
+        };
         let ran = match ansible_output::summarize(&output) {
             Some(summary) if summary.failed > 0 || summary.unreachable > 0 => {
                 return Ok(Verdict::fail(
