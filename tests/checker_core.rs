@@ -4,7 +4,9 @@
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use sre_e2e::checker::{self, RunningCheck, containers_with_label, docker_stdout, sre_check_bin};
+use sre_e2e::checker::{
+    self, RunningCheck, containers_with_label, docker_stdout, images_with_label, sre_check_bin,
+};
 
 #[test]
 fn leadership_fixtures() {
@@ -61,16 +63,7 @@ fn ctrl_c_during_a_build_stops_the_run_and_removes_its_containers() {
         std::thread::sleep(Duration::from_millis(250));
     }
     assert_eq!(containers_with_label(&run_label), Vec::<String>::new());
-    assert_eq!(
-        docker_stdout(&[
-            "image",
-            "ls",
-            "--quiet",
-            "--filter",
-            &format!("label={run_label}")
-        ]),
-        ""
-    );
+    assert_eq!(images_with_label(&run_label), Vec::<String>::new());
 
     let report = std::fs::read(work.join(".sre-check/report.json"))
         .expect("an interrupted run still writes its report");

@@ -12,7 +12,9 @@ use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use sre_e2e::checker::{self, RunningCheck, containers_with_label, docker_stdout, sre_check_bin};
+use sre_e2e::checker::{
+    self, RunningCheck, containers_with_label, docker_stdout, images_with_label, sre_check_bin,
+};
 
 /// Cases run at once after the warm-up. Builds wait on the network and on dpkg more than on the
 /// CPU, so three fit on two cores.
@@ -172,14 +174,8 @@ fn ctrl_c_during_the_second_playbook_run_removes_its_container() {
         "containers of the run remain"
     );
     assert_eq!(
-        docker_stdout(&[
-            "image",
-            "ls",
-            "--quiet",
-            "--filter",
-            &format!("label={run_label}")
-        ]),
-        "",
+        images_with_label(&run_label),
+        Vec::<String>::new(),
         "images of the run remain"
     );
     assert_report_shows_the_interruption(&work);

@@ -317,6 +317,20 @@ pub fn containers_with_label(label: &str) -> Vec<String> {
         .collect()
 }
 
+/// Ids of images that carry `label` (`key=value`).
+pub fn images_with_label(label: &str) -> Vec<String> {
+    docker_stdout(&[
+        "image",
+        "ls",
+        "--quiet",
+        "--filter",
+        &format!("label={label}"),
+    ])
+    .split_whitespace()
+    .map(str::to_owned)
+    .collect()
+}
+
 /// The output of a `docker` command (empty when it fails).
 pub fn docker_stdout(args: &[&str]) -> String {
     let out = Command::new("docker")
