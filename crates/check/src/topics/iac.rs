@@ -23,6 +23,7 @@ use std::time::Duration;
 
 use sre_model::Status;
 
+use crate::content;
 use crate::docker::{RunSpec, tail};
 use crate::runner::{CheckCtx, TopicRun, Verdict};
 use crate::workdir::WorkDir;
@@ -132,6 +133,7 @@ fn build(run: &mut TopicRun) -> Option<Built> {
         let output = out.combined();
         let book = playbook::parse(&playbook).ok();
         if !out.success() {
+            starter_step_failure(&output)?;
             return Ok(Verdict::fail(
                 format!(
                     "{output}\n---\nexpected: `docker build {DIR}` succeeds\nfound: {}",
@@ -191,6 +193,30 @@ fn build(run: &mut TopicRun) -> Option<Built> {
         )))
     });
     built.filter(|_| status == Status::Pass)
+}
+
+/// A build that stops in a step of the starter kit's Dockerfile other than the playbook's (the
+/// base image, installing Ansible) failed because of the machine or the network, not because of
+/// the candidate's work: that is an `error`.
+fn starter_step_failure(output: &str) -> anyhow::Result<()> {
+    let starter = content::file(DOCKERFILE)
+        .map(String::from_utf8_lossy)
+        .unwrap_or_default();
+    match dockerfile::failed_step(output) {
+        Some(step)
+            if !step.contains("ansible-playbook")
+                && dockerfile::has_instruction(&starter, &step) =>
+        {
+            anyhow::bail!(
+                "the build stopped in a step of the starter kit's Dockerfile, before the playbook \
+                 ran: `{}`. Is the network up, can Docker reach Debian's mirror (and Docker Hub \
+                 for debian:bookworm)?\n{}",
+                step.chars().take(120).collect::<String>(),
+                tail(output, 25)
+            )
+        }
+        _ => Ok(()),
+    }
 }
 
 /// What failed in a build, from its output: the task and Ansible's message, an Ansible error, or

@@ -157,6 +157,33 @@ pub fn playbook_run(text: &str) -> Option<PlaybookRun> {
     found
 }
 
+/// The instruction a failed `docker build` stopped at, from its output: the last step it
+/// announced (`Step 3/9 : RUN …` from the legacy builder, `#7 [3/6] RUN …` from BuildKit).
+pub fn failed_step(output: &str) -> Option<String> {
+    output.lines().rev().find_map(|line| {
+        if let Some(rest) = line.strip_prefix("Step ") {
+            return rest
+                .split_once(" : ")
+                .map(|(_, step)| step.trim().to_owned());
+        }
+        let rest = line.strip_prefix('#')?;
+        let (_, step) = rest.split_once("] ")?;
+        rest.split_once(' ')
+            .filter(|(n, after)| n.chars().all(|c| c.is_ascii_digit()) && after.starts_with('['))
+            .map(|_| step.trim().to_owned())
+    })
+}
+
+/// Whether `text` (as a build prints it) is one of the instructions of `dockerfile`, up to
+/// spacing and the keyword's case.
+pub fn has_instruction(dockerfile: &str, text: &str) -> bool {
+    let normal = |s: &str| s.split_whitespace().collect::<Vec<_>>().join(" ");
+    let wanted = normal(text);
+    instructions(dockerfile)
+        .iter()
+        .any(|i| normal(&format!("{} {}", i.keyword, i.args)).eq_ignore_ascii_case(&wanted))
+}
+
 fn run_command(args: &str) -> Command {
     if args.starts_with('[')
         && let Ok(argv) = serde_json::from_str::<Vec<String>>(args)
@@ -271,6 +298,21 @@ mod tests {
         let run = playbook_run("FROM d\nUSER 0:0\nRUN ansible-playbook p.yml\n").unwrap();
         assert!(run.runs_as_root());
         assert_eq!(run.user.map(|u| u.line), Some(2));
+    }
+
+    #[test]
+    fn the_failed_step_is_read_from_either_builder() {
+        let legacy = "Step 2/9 : ENV LANG=C.UTF-8\n ---> Using cache\nStep 3/9 : RUN apt-get update  && DEBIAN_FRONTEND=noninteractive apt-get install --yes --no-install-recommends       ansible-core python3-apt sudo  && useradd --create-home --shell /bin/bash deploy  && echo 'deploy ALL=(ALL) NOPASSWD: ALL' > /etc/sudoers.d/deploy  && chmod 0440 /etc/sudoers.d/deploy\n ---> Running in 12ab\nE: Failed to fetch\n";
+        let step = failed_step(legacy).unwrap();
+        assert!(step.starts_with("RUN apt-get update"), "{step}");
+        assert!(has_instruction(STARTER, &step));
+        let buildkit = "#6 [2/5] RUN apt-get update\n#6 0.3 Err:1 http://deb.debian.org\n#7 [3/5] RUN ansible-playbook p.yml\n#7 1.2 fatal\n";
+        assert_eq!(
+            failed_step(buildkit).as_deref(),
+            Some("RUN ansible-playbook p.yml")
+        );
+        assert!(!has_instruction(STARTER, "RUN apt-get update"));
+        assert!(has_instruction(STARTER, "from debian:bookworm"));
     }
 
     #[test]
