@@ -168,6 +168,7 @@ fn ctrl_c_during_the_second_playbook_run_removes_its_container() {
         Some(2),
         "an interrupted run exits 2; stderr:\n{stderr}"
     );
+    assert!(stderr.contains("interrupted"), "{stderr}");
     assert_eq!(
         containers_with_label(&run_label),
         Vec::<String>::new(),
@@ -177,6 +178,17 @@ fn ctrl_c_during_the_second_playbook_run_removes_its_container() {
         images_with_label(&run_label),
         Vec::<String>::new(),
         "images of the run remain"
+    );
+    assert_eq!(
+        docker_stdout(&[
+            "network",
+            "ls",
+            "--quiet",
+            "--filter",
+            &format!("label={run_label}")
+        ]),
+        "",
+        "networks of the run remain"
     );
     assert_report_shows_the_interruption(&work);
 }

@@ -130,14 +130,22 @@ fn build(run: &mut TopicRun) -> Option<Built> {
         let out = docker.build(&workdir.path(DIR), None, &tag, BUILD_TIMEOUT, &|l| {
             ctx.note(l)
         })?;
-        let output = out.combined();
-        let book = playbook::parse(&playbook).ok();
+        let output = ansible_output::without_colours(&out.combined());
+        let parsed = playbook::parse(&playbook);
+        let book = parsed.as_ref().ok();
         if !out.success() {
             starter_step_failure(&output)?;
+            // Ansible names the file inside the image; the checker's own reading names the
+            // candidate's file and line.
+            let unreadable = parsed
+                .as_ref()
+                .err()
+                .map(|e| format!("\nwhere: {PLAYBOOK}: {e}"))
+                .unwrap_or_default();
             return Ok(Verdict::fail(
                 format!(
-                    "{output}\n---\nexpected: `docker build {DIR}` succeeds\nfound: {}",
-                    build_failure(&output, book.as_ref())
+                    "{output}\n---\nexpected: `docker build {DIR}` succeeds\nfound: {}{unreadable}",
+                    build_failure(&output, book)
                 ),
                 "Read the error of the failed step above: what the task tried to do, and as which \
                  user. Reproduce it with `docker build .` in infrastructure/.",
@@ -159,7 +167,7 @@ fn build(run: &mut TopicRun) -> Option<Built> {
                     format!(
                         "{output}\n---\nexpected: the playbook succeeds in the build\nfound: the \
                          build went on although the playbook failed: {}",
-                        build_failure(&output, book.as_ref())
+                        build_failure(&output, book)
                     ),
                     "Let a failed playbook fail the build: the build is the playbook's test.",
                 ));
@@ -368,7 +376,7 @@ fn idempotence_check(ctx: &CheckCtx, built: &Built) -> anyhow::Result<Verdict> {
         .entrypoint(program)
         .args(args.iter().cloned());
     let out = docker.run(&spec, SECOND_RUN_TIMEOUT)?;
-    let output = out.combined();
+    let output = ansible_output::without_colours(&out.combined());
     let command = built.run.command.text();
     let book = ctx
         .workdir()

@@ -92,6 +92,27 @@ pub fn step_cached(output: &str) -> bool {
 
 /// BuildKit's plain progress prefixes each line with `#<step> <seconds> `; the legacy builder
 /// prints lines as they are.
+/// The text without terminal colour codes (`ESC [ … m`): Docker's legacy builder colours what a
+/// step prints on stderr, which the report would otherwise show as `^[[91m`.
+pub fn without_colours(text: &str) -> String {
+    let mut plain = String::with_capacity(text.len());
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '\u{1b}' && chars.peek() == Some(&'[') {
+            chars.next();
+            // Parameters and intermediates, up to the final byte (a letter, `m` for colours).
+            for c in chars.by_ref() {
+                if c.is_ascii_alphabetic() || c == '~' {
+                    break;
+                }
+            }
+            continue;
+        }
+        plain.push(c);
+    }
+    plain
+}
+
 fn strip_build_prefix(line: &str) -> &str {
     let Some(rest) = line.strip_prefix('#') else {
         return line;
@@ -146,6 +167,14 @@ fn failure_message(line: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn colour_codes_are_removed() {
+        assert_eq!(
+            without_colours("\u{1b}[91mERROR! no\n\u{1b}[0mRemoving \u{1b}x"),
+            "ERROR! no\nRemoving \u{1b}x"
+        );
+    }
 
     const STARTER_FAILURE: &str = r#"
 TASK [Check that the host runs Debian 12] **************************************
