@@ -1,3 +1,5 @@
-//! The candidate site (placeholder until the site skeleton lands).
+//! The site's wasm entry point: mounts the app on `<body>`.
 
-fn main() {}
+fn main() {
+    leptos::mount::mount_to_body(sre_site::App);
+}

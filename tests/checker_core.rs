@@ -4,9 +4,7 @@
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use sre_e2e::checker::{
-    self, RunningCheck, containers_with_label, docker_stdout, images_with_label, sre_check_bin,
-};
+use sre_e2e::checker::{self, BackgroundRun, containers_with_label, sre_check_bin};
 
 #[test]
 fn leadership_fixtures() {
@@ -16,6 +14,14 @@ fn leadership_fixtures() {
 #[test]
 fn feedback_fixtures() {
     checker::check_all("feedback", 2).unwrap();
+}
+
+fn docker_stdout(args: &[&str]) -> String {
+    let out = Command::new("docker")
+        .args(args)
+        .output()
+        .expect("docker runs");
+    String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
 #[test]
@@ -37,19 +43,25 @@ fn ctrl_c_during_a_build_stops_the_run_and_removes_its_containers() {
     )
     .unwrap();
 
-    let mut run = RunningCheck::start(&work, "iac");
+    let mut run = BackgroundRun::start(&work, "iac");
     let run_label = run.run_label.clone();
+
     let build_running =
         || docker_stdout(&["ps", "--no-trunc", "--format", "{{.Command}}"]).contains(&marker);
     run.wait_for("the build step", Duration::from_secs(120), build_running);
 
-    let (code, stderr) = run.interrupt(Duration::from_secs(60));
+    let (status, rest) = run.interrupt(Duration::from_secs(60));
     assert_eq!(
-        code,
+        status.code(),
         Some(2),
-        "an interrupted run exits 2; stderr:\n{stderr}"
+        "an interrupted run exits 2; stderr:\n{}",
+        rest.join("\n")
     );
-    assert!(stderr.contains("interrupted"), "{stderr}");
+    assert!(
+        rest.iter().any(|l| l.contains("interrupted")),
+        "{}",
+        rest.join("\n")
+    );
 
     // The engine removes a cancelled build's container asynchronously: give it a moment.
     let deadline = Instant::now() + Duration::from_secs(20);
@@ -63,7 +75,16 @@ fn ctrl_c_during_a_build_stops_the_run_and_removes_its_containers() {
         std::thread::sleep(Duration::from_millis(250));
     }
     assert_eq!(containers_with_label(&run_label), Vec::<String>::new());
-    assert_eq!(images_with_label(&run_label), Vec::<String>::new());
+    assert_eq!(
+        docker_stdout(&[
+            "image",
+            "ls",
+            "--quiet",
+            "--filter",
+            &format!("label={run_label}")
+        ]),
+        ""
+    );
 
     let report = std::fs::read(work.join(".sre-check/report.json"))
         .expect("an interrupted run still writes its report");

@@ -12,9 +12,7 @@ use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use sre_e2e::checker::{
-    self, RunningCheck, containers_with_label, docker_stdout, images_with_label, sre_check_bin,
-};
+use sre_e2e::checker::{self, BackgroundRun, containers_with_label, docker_objects, sre_check_bin};
 
 /// Cases run at once after the warm-up. Builds wait on the network and on dpkg more than on the
 /// CPU, so three fit on two cores.
@@ -141,20 +139,17 @@ fn ctrl_c_during_the_second_playbook_run_removes_its_container() {
     std::fs::write(work.join("infrastructure/playbook.yml"), HOLD_SECOND_RUN)
         .expect("writing the playbook");
 
-    let mut run = RunningCheck::start(&work, "iac");
+    let mut run = BackgroundRun::start(&work, "iac");
     let run_label = run.run_label.clone();
     // The second run's container: labelled with the run, running ansible-playbook. On a cold
     // cache the build before it installs Ansible first.
     let second_run_running = || {
-        docker_stdout(&[
-            "ps",
-            "--no-trunc",
-            "--filter",
-            &format!("label={run_label}"),
-            "--format",
-            "{{.Command}}",
-        ])
-        .contains("ansible-playbook")
+        docker_objects(
+            &["ps", "--no-trunc", "--format", "{{.Command}}"],
+            &run_label,
+        )
+        .iter()
+        .any(|word| word.contains("ansible-playbook"))
     };
     run.wait_for(
         "the second playbook run",
@@ -162,9 +157,10 @@ fn ctrl_c_during_the_second_playbook_run_removes_its_container() {
         second_run_running,
     );
 
-    let (code, stderr) = run.interrupt(Duration::from_secs(60));
+    let (status, stderr) = run.interrupt(Duration::from_secs(60));
+    let stderr = stderr.join("\n");
     assert_eq!(
-        code,
+        status.code(),
         Some(2),
         "an interrupted run exits 2; stderr:\n{stderr}"
     );
@@ -174,22 +170,14 @@ fn ctrl_c_during_the_second_playbook_run_removes_its_container() {
         Vec::<String>::new(),
         "containers of the run remain"
     );
-    assert_eq!(
-        images_with_label(&run_label),
-        Vec::<String>::new(),
-        "images of the run remain"
-    );
-    assert_eq!(
-        docker_stdout(&[
-            "network",
-            "ls",
-            "--quiet",
-            "--filter",
-            &format!("label={run_label}")
-        ]),
-        "",
-        "networks of the run remain"
-    );
+    for kind in [["image", "ls", "--quiet"], ["network", "ls", "--quiet"]] {
+        assert_eq!(
+            docker_objects(&kind, &run_label),
+            Vec::<String>::new(),
+            "{}s of the run remain",
+            kind[0]
+        );
+    }
     assert_report_shows_the_interruption(&work);
 }
 

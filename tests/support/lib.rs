@@ -1,6 +1,16 @@
 //! Helpers shared by the end-to-end tests.
+//!
+//! - [`checker`]: running sre-check on fixture working copies.
+//! - [`site`]: the built site (dist/) and the challenge manifest the tests compare it with.
+//! - [`static_server`]: serves a folder on a free loopback port, like any static host.
+//! - [`browser`]: chromedriver + headless Chromium with this machine's flags, one per test.
+//! - [`wait`]: polling the page until an element or a text appears.
 
+pub mod browser;
 pub mod checker;
+pub mod site;
+pub mod static_server;
+pub mod wait;
 
 use std::path::PathBuf;
 

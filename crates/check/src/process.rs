@@ -81,27 +81,12 @@ pub fn run(cmd: Command, timeout: Duration) -> Result<CommandOutput, RunError> {
 
 /// Like [`run`], calling `on_line` with each line the command prints (for progress displays).
 pub fn run_with_lines(
-    cmd: Command,
-    timeout: Duration,
-    on_line: &(dyn Fn(&str) + Sync),
-) -> Result<CommandOutput, RunError> {
-    run_inner(cmd, timeout, on_line, true)
-}
-
-/// Like [`run`], but a stop request does not stop it: for the cleanup that follows a Ctrl-C,
-/// which must still remove the run's containers. Only the timeout bounds it.
-pub fn run_ignoring_stop(cmd: Command, timeout: Duration) -> Result<CommandOutput, RunError> {
-    run_inner(cmd, timeout, &|_| {}, false)
-}
-
-fn run_inner(
     mut cmd: Command,
     timeout: Duration,
     on_line: &(dyn Fn(&str) + Sync),
-    stoppable: bool,
 ) -> Result<CommandOutput, RunError> {
     let command = describe(&cmd);
-    if stoppable && cancel::requested() {
+    if cancel::requested() {
         return Err(RunError::Interrupted { command });
     }
     let started = Instant::now();
@@ -122,7 +107,7 @@ fn run_inner(
     thread::scope(|scope| {
         let out = scope.spawn(|| capture(stdout, on_line));
         let err = scope.spawn(|| capture(stderr, on_line));
-        let waited = wait(&mut child, timeout, stoppable);
+        let waited = wait(&mut child, timeout);
         // Reader threads end when the pipes close, which the kill in `wait` guarantees.
         let stdout = out.join().unwrap_or_default();
         let stderr = err.join().unwrap_or_default();
@@ -152,7 +137,7 @@ enum Waited {
     Interrupted,
 }
 
-fn wait(child: &mut Child, timeout: Duration, stoppable: bool) -> Waited {
+fn wait(child: &mut Child, timeout: Duration) -> Waited {
     let deadline = Instant::now() + timeout;
     // Short polls first so quick commands return quickly; at most 100 ms of latency later on.
     let mut pause = Duration::from_millis(2);
@@ -166,7 +151,7 @@ fn wait(child: &mut Child, timeout: Duration, stoppable: bool) -> Waited {
                 return Waited::Interrupted;
             }
         }
-        let stop = if stoppable && cancel::requested() {
+        let stop = if cancel::requested() {
             Some(Waited::Interrupted)
         } else if Instant::now() >= deadline {
             Some(Waited::TimedOut)

@@ -1,5 +1,101 @@
-//! `cargo xtask`: project tasks (content rendering, content generation, benchmarks).
+//! `cargo xtask`: project tasks.
+//!
+//! - `render`: the site's build step (run by Trunk's pre-build hook): content → manifest JSON,
+//!   HTML fragments and published files.
+//! - `bench-size`: what the built site weighs, raw and gzipped.
+//! - `gen-content`: the challenge's generated files (images), byte-for-byte reproducible.
 
-fn main() -> anyhow::Result<()> {
-    anyhow::bail!("no task yet: see crates/xtask")
+mod bench_size;
+mod gen_content;
+mod render;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Project tasks of the SRE Challenge.
+#[derive(Parser)]
+#[command(name = "cargo xtask", version)]
+struct Cli {
+    #[command(subcommand)]
+    task: Task,
+}
+
+#[derive(Subcommand)]
+enum Task {
+    /// Render content/ for the site (Trunk's pre-build hook runs it).
+    ///
+    /// Validates challenge.toml (and that every file it names exists), writes
+    /// OUT/challenge/manifest.json, the readmes as HTML fragments (OUT/challenge/readme.html,
+    /// OUT/challenge/topics/<id>.html) and copies the published files to OUT/content/<path>.
+    /// OUT/challenge and OUT/content are replaced. The output is deterministic.
+    ///
+    /// Trunk runs it before every build (Trunk.toml) with OUT = its staging folder, so all of it
+    /// lands in dist/.
+    Render {
+        /// The challenge content folder (holds challenge.toml) [default: <repo>/content].
+        #[arg(long)]
+        content: Option<PathBuf>,
+        /// Output folder; Trunk's staging folder when run as a Trunk hook
+        /// [default: <repo>/target/site-content].
+        #[arg(long, env = "TRUNK_STAGING_DIR")]
+        out: Option<PathBuf>,
+    },
+    /// Print the size of the built site: the wasm, and the whole first page load.
+    ///
+    /// Run `trunk build --release` first. Prints the wasm raw and gzipped (level 9), and every
+    /// file of the first page load (index.html and what it names: JS, wasm, CSS, favicon; then
+    /// the manifest JSON and the README fragment the home page fetches) with the total, gzipped.
+    BenchSize {
+        /// The built site [default: <repo>/dist].
+        #[arg(long)]
+        dist: Option<PathBuf>,
+        /// Fail (exit 1) when the wasm, gzipped, is larger than this many bytes.
+        #[arg(long, value_name = "BYTES")]
+        wasm_gzip_budget: Option<u64>,
+    },
+    /// Generate the challenge's images into content/ (deterministic; `--check` only compares).
+    GenContent(gen_content::Args),
+}
+
+fn main() -> ExitCode {
+    match try_main() {
+        Ok(code) => code,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn try_main() -> anyhow::Result<ExitCode> {
+    match Cli::parse().task {
+        Task::Render { content, out } => {
+            let content = content.unwrap_or_else(|| repo_root().join("content"));
+            let out = out.unwrap_or_else(|| repo_root().join("target/site-content"));
+            render::render(&content, &out)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Task::BenchSize {
+            dist,
+            wasm_gzip_budget,
+        } => {
+            let dist = dist.unwrap_or_else(|| repo_root().join("dist"));
+            bench_size::bench_size(&dist, wasm_gzip_budget)
+        }
+        Task::GenContent(args) => {
+            gen_content::run(&args)?;
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+/// The repository root, so that the defaults work from any directory.
+fn repo_root() -> PathBuf {
+    let xtask = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    xtask
+        .ancestors()
+        .nth(2)
+        .map_or_else(|| xtask.clone(), PathBuf::from)
 }

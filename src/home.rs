@@ -1,0 +1,25 @@
+//! The home page: the challenge's main README and the list of topics.
+
+use std::sync::Arc;
+
+use leptos::prelude::*;
+use sre_model::site;
+
+use crate::challenge::Challenge;
+
+use crate::fragment::Fragment;
+use crate::topic_list::TopicList;
+
+/// The home page.
+#[component]
+pub fn Home(
+    /// The challenge.
+    challenge: Arc<Challenge>,
+) -> impl IntoView {
+    view! {
+        <div class="home">
+            <Fragment url=site::README_FRAGMENT.to_owned() what="the README" />
+            <TopicList challenge />
+        </div>
+    }
+}

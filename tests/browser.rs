@@ -1,0 +1,126 @@
+//! The built site (dist/) in headless Chromium, served by a plain static server: no sre-intake.
+//!
+//! Needs `trunk build --release` first; without dist/ these tests fail and say so.
+
+use anyhow::{Context, Result, ensure};
+use fantoccini::Locator;
+use sre_e2e::browser::with_browser;
+use sre_e2e::site::{built_dist, copy_of, manifest};
+use sre_e2e::static_server::StaticServer;
+use sre_e2e::wait;
+
+#[tokio::test]
+async fn home_page_shows_the_readme_and_the_six_topics() -> Result<()> {
+    let server = StaticServer::start(&built_dist()?)?;
+    let manifest = manifest()?;
+    with_browser(|client| async move {
+        client.goto(&server.url("/")).await?;
+
+        let headings = wait::texts(
+            &client,
+            "article.markdown h1, article.markdown h2, article.markdown h3",
+        )
+        .await?;
+        for expected in [
+            "SRE Challenge",
+            "Set up",
+            "Objectives",
+            "I. Infrastructure as Code",
+            "VI. Feedback",
+        ] {
+            ensure!(
+                headings.iter().any(|h| h == expected),
+                "README heading {expected:?} is not on the page; headings: {headings:?}"
+            );
+        }
+
+        let titles = wait::texts(&client, ".topic-list .topic-title").await?;
+        let expected: Vec<&str> = manifest.topics.iter().map(|t| t.title.as_str()).collect();
+        ensure!(
+            titles == expected,
+            "topic list {titles:?}, manifest {expected:?}"
+        );
+        let numbers = wait::texts(&client, ".topic-list .roman").await?;
+        ensure!(
+            numbers == ["I.", "II.", "III.", "IV.", "V.", "VI."],
+            "topic numbers {numbers:?}"
+        );
+        let objectives = wait::texts(&client, ".topic-list .topic p").await?;
+        ensure!(
+            objectives.first().map(String::as_str) == Some(manifest.topics[0].objective.as_str()),
+            "first objective {objectives:?}"
+        );
+
+        let title = client.title().await?;
+        ensure!(
+            title == manifest.challenge.title,
+            "document title {title:?}"
+        );
+        Ok(())
+    })
+    .await
+}
+
+#[tokio::test]
+async fn a_topic_link_opens_its_page_without_reloading() -> Result<()> {
+    let server = StaticServer::start(&built_dist()?)?;
+    with_browser(|client| async move {
+        client.goto(&server.url("/")).await?;
+        let link = wait::element(&client, ".topic-list a[href='topic/leadership']").await?;
+        // A marker on the window survives client-side navigation and dies with a reload:
+        // the static server has no /topic/leadership file, so a reload would be a 404.
+        client.execute("window.__noReload = true", vec![]).await?;
+        link.click().await?;
+
+        wait::path(&client, "/topic/leadership").await?;
+        let heading = wait::element(&client, ".topic-page h2")
+            .await?
+            .text()
+            .await?;
+        ensure!(
+            heading == "V. Technical leadership",
+            "topic heading {heading:?}"
+        );
+        let kept = client
+            .execute("return window.__noReload === true", vec![])
+            .await?;
+        ensure!(kept == serde_json::Value::Bool(true), "the page reloaded");
+        let title = client.title().await?;
+        ensure!(
+            title.starts_with("V. Technical leadership"),
+            "document title {title:?}"
+        );
+
+        client.back().await?;
+        wait::path(&client, "/").await?;
+        wait::element(&client, ".topic-list").await?;
+        Ok(())
+    })
+    .await
+}
+
+#[tokio::test]
+async fn a_missing_manifest_is_an_error_the_candidate_can_read() -> Result<()> {
+    let broken = copy_of(&built_dist()?)?;
+    std::fs::remove_file(broken.path().join(sre_model::site::MANIFEST_JSON))
+        .context("removing the manifest from the copy")?;
+    let server = StaticServer::start(broken.path())?;
+    with_browser(|client| async move {
+        client.goto(&server.url("/")).await?;
+        let alert = wait::element(&client, "[role=alert]").await?.text().await?;
+        ensure!(
+            alert.contains("Could not load the challenge")
+                && alert.contains("challenge/manifest.json: HTTP 404"),
+            "alert says {alert:?}"
+        );
+        ensure!(
+            client
+                .find(Locator::Css("[role=alert] button"))
+                .await
+                .is_ok(),
+            "no way to try again"
+        );
+        Ok(())
+    })
+    .await
+}

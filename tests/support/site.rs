@@ -1,0 +1,60 @@
+//! The built site and the manifest it was built from.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+use sre_model::{Manifest, site};
+
+use crate::repo_root;
+
+/// The site as `trunk build --release` left it in dist/. Fails (never skips) when it is missing:
+/// a browser test that silently passes without a site tests nothing.
+pub fn built_dist() -> Result<PathBuf> {
+    let dist = repo_root().join("dist");
+    if !dist.join("index.html").is_file() {
+        bail!(
+            "{} has no index.html: build the site first with `trunk build --release` \
+             (scripts/test does it)",
+            dist.display()
+        );
+    }
+    if !dist.join(site::MANIFEST_JSON).is_file() {
+        bail!(
+            "{} has no {}: the render hook did not run; rebuild with `trunk build --release` \
+             from the repository root (Trunk.toml runs `cargo xtask render`)",
+            dist.display(),
+            site::MANIFEST_JSON
+        );
+    }
+    Ok(dist)
+}
+
+/// The challenge manifest, `content/challenge.toml`.
+pub fn manifest() -> Result<Manifest> {
+    let path = repo_root().join("content/challenge.toml");
+    let text =
+        std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+    Manifest::from_toml(&text).with_context(|| format!("parsing {}", path.display()))
+}
+
+/// A copy of `dist` in a temporary folder, for a test that breaks something (removes a file).
+pub fn copy_of(dist: &Path) -> Result<tempfile::TempDir> {
+    let copy = tempfile::tempdir().context("creating a temporary folder")?;
+    copy_dir(dist, copy.path())?;
+    Ok(copy)
+}
+
+fn copy_dir(from: &Path, to: &Path) -> Result<()> {
+    std::fs::create_dir_all(to).with_context(|| format!("creating {}", to.display()))?;
+    for entry in std::fs::read_dir(from).with_context(|| format!("listing {}", from.display()))? {
+        let entry = entry?;
+        let target = to.join(entry.file_name());
+        if entry.file_type()?.is_dir() {
+            copy_dir(&entry.path(), &target)?;
+        } else {
+            std::fs::copy(entry.path(), &target)
+                .with_context(|| format!("copying {}", entry.path().display()))?;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,75 @@
+//! Waiting for the page: the site renders after its wasm starts and its fetches answer, so a test
+//! polls for what it expects instead of sleeping.
+
+use std::time::{Duration, Instant};
+
+use anyhow::{Result, bail};
+use fantoccini::{Client, Locator, elements::Element};
+
+/// How long a page may take to show what a test waits for.
+pub const PAGE_TIMEOUT: Duration = Duration::from_secs(15);
+
+const POLL: Duration = Duration::from_millis(100);
+
+/// The first element matching `css`, once there is one.
+pub async fn element(client: &Client, css: &str) -> Result<Element> {
+    let deadline = Instant::now() + PAGE_TIMEOUT;
+    loop {
+        if let Ok(found) = client.find(Locator::Css(css)).await {
+            return Ok(found);
+        }
+        if Instant::now() > deadline {
+            bail!(
+                "no element matches `{css}` after {PAGE_TIMEOUT:?}; the page says: {}",
+                page_text(client).await
+            );
+        }
+        tokio::time::sleep(POLL).await;
+    }
+}
+
+/// The texts of every element matching `css`, once at least one has a non-empty text.
+pub async fn texts(client: &Client, css: &str) -> Result<Vec<String>> {
+    let deadline = Instant::now() + PAGE_TIMEOUT;
+    loop {
+        let mut texts = Vec::new();
+        for element in client.find_all(Locator::Css(css)).await.unwrap_or_default() {
+            texts.push(element.text().await.unwrap_or_default());
+        }
+        if texts.iter().any(|t| !t.is_empty()) {
+            return Ok(texts);
+        }
+        if Instant::now() > deadline {
+            bail!(
+                "no text in elements matching `{css}` after {PAGE_TIMEOUT:?}; the page says: {}",
+                page_text(client).await
+            );
+        }
+        tokio::time::sleep(POLL).await;
+    }
+}
+
+/// Waits until the address bar shows `path` (e.g. `/topic/iac`).
+pub async fn path(client: &Client, path: &str) -> Result<()> {
+    let deadline = Instant::now() + PAGE_TIMEOUT;
+    loop {
+        let current = client.current_url().await?;
+        if current.path() == path {
+            return Ok(());
+        }
+        if Instant::now() > deadline {
+            bail!("the address is {current}, not {path}, after {PAGE_TIMEOUT:?}");
+        }
+        tokio::time::sleep(POLL).await;
+    }
+}
+
+/// The visible text of the page, shortened, for error messages.
+pub async fn page_text(client: &Client) -> String {
+    let text = match client.find(Locator::Css("body")).await {
+        Ok(body) => body.text().await.unwrap_or_default(),
+        Err(e) => format!("(no body: {e})"),
+    };
+    let short: String = text.chars().take(600).collect();
+    format!("{short:?}")
+}
