@@ -12,7 +12,7 @@ use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use sre_e2e::checker::{self, BackgroundRun, containers_with_label, docker_objects, sre_check_bin};
+use sre_e2e::checker::{self, BackgroundRun, containers_with_label, docker_objects};
 
 /// Cases run at once after the warm-up. Builds wait on the network and on dpkg more than on the
 /// CPU, so three fit on two cores.
@@ -24,19 +24,6 @@ fn shared_layers_lock() -> File {
     let file = File::create(&path).expect("creating the lock file");
     file.lock().expect("locking the lock file");
     file
-}
-
-/// A fresh `sre-check init` working copy.
-fn init() -> (tempfile::TempDir, std::path::PathBuf) {
-    let tmp = tempfile::tempdir().expect("a temp dir");
-    let work = tmp.path().join("work");
-    let init = Command::new(sre_check_bin())
-        .arg("init")
-        .arg(&work)
-        .status()
-        .expect("sre-check init runs");
-    assert!(init.success());
-    (tmp, work)
 }
 
 #[test]
@@ -71,7 +58,7 @@ fn readme_reproduction_fails_on_the_apt_task() {
         readme.contains("```sh\n   cd infrastructure\n   docker build .\n   ```"),
         "the README's reproduction commands changed: update this test"
     );
-    let (_tmp, work) = init();
+    let (_tmp, work) = checker::init_work().expect("a fresh working copy");
     let out = Command::new("docker")
         .args(["build", "."])
         .current_dir(work.join("infrastructure"))
@@ -135,7 +122,7 @@ const HOLD_SECOND_RUN: &str = r#"---
 #[test]
 fn ctrl_c_during_the_second_playbook_run_removes_its_container() {
     let _lock = shared_layers_lock();
-    let (_tmp, work) = init();
+    let (_tmp, work) = checker::init_work().expect("a fresh working copy");
     std::fs::write(work.join("infrastructure/playbook.yml"), HOLD_SECOND_RUN)
         .expect("writing the playbook");
 

@@ -137,8 +137,8 @@ pub fn fixtures(topic: &str) -> anyhow::Result<Vec<Fixture>> {
         .collect()
 }
 
-/// A fresh working copy: `sre-check init`, then the overlay copied on top.
-pub fn prepare(fixture: &Fixture) -> anyhow::Result<tempfile::TempDir> {
+/// A fresh `sre-check init` working copy: `<temp dir>/work`, gone with the temp dir.
+pub fn init_work() -> anyhow::Result<(tempfile::TempDir, PathBuf)> {
     let tmp = tempfile::tempdir()?;
     let work = tmp.path().join("work");
     let out = Command::new(sre_check_bin())
@@ -150,6 +150,12 @@ pub fn prepare(fixture: &Fixture) -> anyhow::Result<tempfile::TempDir> {
         "sre-check init failed: {}",
         String::from_utf8_lossy(&out.stderr)
     );
+    Ok((tmp, work))
+}
+
+/// A fresh working copy: `sre-check init`, then the overlay copied on top.
+pub fn prepare(fixture: &Fixture) -> anyhow::Result<tempfile::TempDir> {
+    let (tmp, work) = init_work()?;
     if let Some(base) = &fixture.expected.base {
         overlay(&repo_root().join("tests/fixtures").join(base), &work)
             .with_context(|| format!("{}: overlaying its base {base}", fixture.name))?;
