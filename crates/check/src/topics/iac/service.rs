@@ -218,37 +218,37 @@ mod tests {
         );
     }
 
-    #[test]
-    fn the_default_page_or_a_wrong_owner_fails() {
-        let v = judge(&probe(
-            r#"{"test": {"rc": 0, "output": "ok"}, "start": {"rc": 0, "output": ""},
-                "get": {"status": 200, "body": "Welcome to nginx!"},
-                "page": {"owner": "status", "group": "status", "mode": "0644", "content": "<p>ok</p>"}}"#,
-        ));
+    /// Asserts that the probe's answer `json` fails with `needle` in the evidence.
+    fn fails_with(json: &str, needle: &str) {
+        let v = judge(&probe(json));
         assert!(
-            matches!(v, Verdict::Fail { ref evidence, .. } if evidence.contains("Welcome to nginx!")),
-            "{v:?}"
-        );
-        let v = judge(&probe(
-            r#"{"test": {"rc": 0, "output": "ok"}, "start": {"rc": 0, "output": ""},
-                "get": {"status": 200, "body": "x"},
-                "page": {"owner": "root", "group": "root", "mode": "0644", "content": "x"}}"#,
-        ));
-        assert!(
-            matches!(v, Verdict::Fail { ref evidence, .. } if evidence.contains("found: root:root 0644")),
+            matches!(v, Verdict::Fail { ref evidence, .. } if evidence.contains(needle)),
             "{v:?}"
         );
     }
 
     #[test]
+    fn the_default_page_or_a_wrong_owner_fails() {
+        fails_with(
+            r#"{"test": {"rc": 0, "output": "ok"}, "start": {"rc": 0, "output": ""},
+                "get": {"status": 200, "body": "Welcome to nginx!"},
+                "page": {"owner": "status", "group": "status", "mode": "0644", "content": "<p>ok</p>"}}"#,
+            "Welcome to nginx!",
+        );
+        fails_with(
+            r#"{"test": {"rc": 0, "output": "ok"}, "start": {"rc": 0, "output": ""},
+                "get": {"status": 200, "body": "x"},
+                "page": {"owner": "root", "group": "root", "mode": "0644", "content": "x"}}"#,
+            "found: root:root 0644",
+        );
+    }
+
+    #[test]
     fn a_broken_configuration_fails_with_nginx_message() {
-        let v = judge(&probe(
+        fails_with(
             r#"{"test": {"rc": 1, "output": "nginx: [emerg] unknown directive \"lisen\" in /etc/nginx/sites-enabled/status:2"},
                 "page": {"error": "No such file"}}"#,
-        ));
-        assert!(
-            matches!(v, Verdict::Fail { ref evidence, .. } if evidence.contains("sites-enabled/status:2")),
-            "{v:?}"
+            "sites-enabled/status:2",
         );
     }
 }
