@@ -35,6 +35,10 @@ const ALERTMANAGER: &str = "alertmanager";
 const BUILD_TIMEOUT: Duration = Duration::from_secs(30 * 60);
 /// Time for `docker compose up --wait`: every service running, and healthy where it has a check.
 const UP_TIMEOUT: Duration = Duration::from_secs(5 * 60);
+/// Below this much time left in [`UP_TIMEOUT`], a failed `up --wait` is final.
+const UP_RETRY_MIN: Duration = Duration::from_secs(30);
+/// Between two `up --wait` of a stack whose healthchecks failed.
+const UP_RETRY_PAUSE: Duration = Duration::from_secs(5);
 
 /// Check ids, in manifest order.
 mod id {
@@ -253,11 +257,24 @@ fn build(stack: &Stack) -> anyhow::Result<Verdict> {
     ))
 }
 
-/// The `stack` check: `docker compose up --wait`.
+/// The `stack` check: `docker compose up --wait`, within [`UP_TIMEOUT`].
+///
+/// On a busy machine a healthcheck can fail a few times in a row before its service settles, and
+/// Compose then gives up at once on the services that wait for it. A service that recovers is not
+/// the candidate's fault, so while no container has exited, `up --wait` is asked again until the
+/// bound: a stack that never gets healthy still fails, with the last states and logs.
 fn stack_up(stack: &Stack) -> anyhow::Result<Verdict> {
     let started = Instant::now();
-    let out = stack.docker.compose_up(&stack.project, UP_TIMEOUT)?;
-    let states = stack.states()?;
+    let (out, states) = loop {
+        let left = UP_TIMEOUT.saturating_sub(started.elapsed());
+        let out = stack.docker.compose_up(&stack.project, left)?;
+        let states = stack.states()?;
+        let may_recover = !states.contains("Exited") && left > UP_RETRY_MIN;
+        if out.success() || !may_recover {
+            break (out, states);
+        }
+        timing::pause(UP_RETRY_PAUSE)?;
+    };
     if out.success() {
         return Ok(Verdict::pass(format!(
             "up and healthy in {} s:\n{states}",
