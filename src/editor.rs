@@ -36,7 +36,11 @@ pub fn AnswerEditor(
     };
     let (title, file, markdown) = (slot.title.clone(), slot.file.clone(), slot.markdown);
     let words = move || state.text.with(|t| t.split_whitespace().count());
-    let file_note = if slot.markdown { "Markdown" } else { "plain text" };
+    let file_note = if slot.markdown {
+        "Markdown"
+    } else {
+        "plain text"
+    };
 
     let preview_button = slot.markdown.then(|| {
         view! {
@@ -47,9 +51,7 @@ pub fn AnswerEditor(
             </button>
         }
     });
-    let preview_panel = slot
-        .markdown
-        .then(|| preview_panel(&slot, state, preview));
+    let preview_panel = slot.markdown.then(|| preview_panel(&slot, state, preview));
 
     view! {
         <section class="answer" aria-labelledby=format!("{input_id}-title")>
@@ -149,9 +151,9 @@ fn conflict(id: &str, state: AnswerState) -> Option<AnyView> {
                             <summary>"Show the server's text"</summary>
                             <pre class="server-text">{text}</pre>
                         </details>
-                        <button type="button" on:click=move |_| sync::keep_mine(&keep)>"Keep mine"</button>
+                        <button type="button" class="keep-mine" on:click=move |_| sync::keep_mine(&keep)>"Keep mine"</button>
                         " "
-                        <button type="button" on:click=move |_| sync::use_theirs(&take)>"Use the server's"</button>
+                        <button type="button" class="use-theirs" on:click=move |_| sync::use_theirs(&take)>"Use the server's"</button>
                     </div>
                 }
                 .into_any(),
