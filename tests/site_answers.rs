@@ -326,3 +326,74 @@ async fn a_conflict_lets_the_candidate_choose_and_submit_lists_what_is_unanswere
     })
     .await
 }
+
+#[tokio::test]
+async fn the_results_page_shows_the_uploaded_report_per_topic_as_text() -> Result<()> {
+    let dist = built_dist()?;
+    let token = "candidate-token-results";
+    let store = AnswerStore::new(token, slot_ids()?);
+    // Evidence comes from the candidate's own files: hostile text must stay text.
+    store.lock().report = Some(
+        serde_json::json!({
+            "schema": "sre-check.report/1",
+            "tool": { "name": "sre-check", "version": "1.0.0" },
+            "started_at": "2026-11-29T09:00:00Z",
+            "finished_at": "2026-11-29T09:05:00Z",
+            "topics": [
+                { "id": "iac", "status": "fail", "checks": [
+                    { "id": "answers", "title": "infra.txt is written", "status": "pass",
+                      "duration_ms": 12, "evidence": "infra.txt: 120 words", "hint": null },
+                    { "id": "build", "title": "The Dockerfile builds with your playbook",
+                      "status": "fail", "duration_ms": 61234,
+                      "evidence": "playbook.yml:7: <img src=x onerror=\"top.name+='evidence;'\">",
+                      "hint": "Scope become to the apt task." } ] },
+                { "id": "feedback", "status": "pass", "checks": [
+                    { "id": "answers", "title": "feedback.txt is written", "status": "pass",
+                      "duration_ms": 3, "evidence": "", "hint": null } ] }
+            ]
+        })
+        .to_string(),
+    );
+    let server = AnswerServer::start(Some(&dist), store.clone(), 0)?;
+    with_browser(|client| async move {
+        client
+            .goto(&server.url(&format!("/?invite={token}")))
+            .await?;
+        // The topic cards show the latest check result.
+        text_contains(&client, ".topic-list li:first-child .progress", "fail").await?;
+        click(&client, ".site-nav a[href='results']").await?;
+        let iac = text_contains(&client, ".results-page", "The Dockerfile builds").await?;
+        ensure!(
+            iac.contains("Scope become to the apt task."),
+            "no hint: {iac}"
+        );
+        let topics = page::all_texts(&client, ".topic-result h2").await?;
+        ensure!(
+            topics.len() == 2 && topics[0].starts_with("I. ") && topics[1].starts_with("VI. "),
+            "topics {topics:?}"
+        );
+        client
+            .execute(
+                "document.querySelectorAll('.topic-result details').forEach(d => d.open = true)",
+                vec![],
+            )
+            .await?;
+        text_contains(
+            &client,
+            ".results-page",
+            "playbook.yml:7: <img src=x onerror=",
+        )
+        .await?;
+        ensure!(
+            client
+                .find(fantoccini::Locator::Css(".results-page img"))
+                .await
+                .is_err(),
+            "evidence became markup"
+        );
+        let ran = script_ran(&client).await?;
+        ensure!(ran.is_empty(), "payloads ran: {ran:?}");
+        Ok(())
+    })
+    .await
+}

@@ -391,3 +391,81 @@ async fn hostile_markdown_in_the_content_executes_nothing() -> Result<()> {
     })
     .await
 }
+
+/// Controls without a name a screen reader can say: buttons and links without text, form fields
+/// without a label.
+const UNNAMED_CONTROLS: &str = "return [...document.querySelectorAll('main button, main a, header a, main textarea, main input')] \
+    .filter(e => e.offsetParent !== null) \
+    .filter(e => { \
+      if (e.matches('textarea, input')) { \
+        const by = e.getAttribute('aria-labelledby'); \
+        return !(by && document.getElementById(by)?.textContent.trim()) && !e.labels?.length && !e.getAttribute('aria-label'); } \
+      return !(e.textContent.trim() || e.getAttribute('aria-label') || e.querySelector('img[alt]:not([alt=\"\"])')); }) \
+    .map(e => e.outerHTML.slice(0, 120))";
+
+#[tokio::test]
+async fn the_pages_fit_360_px_and_work_from_the_keyboard() -> Result<()> {
+    let server = StaticServer::start(&built_dist()?)?;
+    with_browser(|client| async move {
+        client.set_window_size(360, 740).await?;
+        for path in ["/", "/topic/postgres/", "/topic/leadership/", "/answers/", "/results/"] {
+            client.goto(&server.url(path)).await?;
+            page::until(
+                &client,
+                &format!("{path}: the app takes over"),
+                "return !document.getElementById('prerendered') && !!document.querySelector('main > *')",
+            )
+            .await?;
+            let width = client
+                .execute(
+                    "return [document.documentElement.scrollWidth, window.innerWidth]",
+                    vec![],
+                )
+                .await?;
+            let (scroll, inner): (u32, u32) = serde_json::from_value(width)?;
+            ensure!(inner <= 400, "the window did not narrow: {inner} px");
+            ensure!(
+                scroll <= inner,
+                "{path}: the page is {scroll} px wide in a {inner} px window"
+            );
+            let unnamed = client.execute(UNNAMED_CONTROLS, vec![]).await?;
+            ensure!(
+                unnamed.as_array().is_some_and(Vec::is_empty),
+                "{path}: controls without a name: {unnamed}"
+            );
+        }
+
+        // Keyboard: the first Tab reaches the skip link, Enter moves to the content; the focus
+        // is visible.
+        client.goto(&server.url("/topic/feedback/")).await?;
+        wait::element(&client, "textarea#answer-feedback").await?;
+        client
+            .find(Locator::Css("body"))
+            .await?
+            .send_keys("\u{e004}")
+            .await?;
+        let focused = client
+            .execute(
+                "const e = document.activeElement; return [e.className, getComputedStyle(e).outlineStyle]",
+                vec![],
+            )
+            .await?;
+        let (class, outline): (String, String) = serde_json::from_value(focused)?;
+        ensure!(class == "skip-link", "the first Tab stop is {class:?}");
+        ensure!(outline != "none", "the focused skip link has no outline");
+        client
+            .active_element()
+            .await?
+            .send_keys("\u{e007}")
+            .await?;
+        page::until(
+            &client,
+            "Enter on the skip link focuses the content",
+            "return document.activeElement.id === 'main'",
+        )
+        .await?;
+        wait::path(&client, "/topic/feedback/").await?;
+        Ok(())
+    })
+    .await
+}

@@ -6,7 +6,8 @@
 //! on every call; `GET /me`; `GET /answers/{slot}` with its `ETag`; `PUT /answers/{slot}` with
 //! `If-None-Match: *` for the first version and `If-Match: "<version>"` after, 412 with
 //! `{current: {version}}` on a mismatch, 428 without a precondition, 409 after submission, a
-//! replay of the latest text answered with its version; `POST /submit`.
+//! replay of the latest text answered with its version; `POST /submit`; and
+//! `GET /reports/latest`, the latest uploaded report as the site's results page reads it.
 //!
 //! The answers live in an [`AnswerStore`] outside the server, so a test can stop the server
 //! (every connection dropped at once, as when a process dies) and start it again on the same
@@ -39,6 +40,8 @@ pub struct Answers {
     pub submitted_at: Option<String>,
     /// How many `PUT`s were answered (any status).
     pub puts: usize,
+    /// The latest sre-check report uploaded, as JSON.
+    pub report: Option<String>,
 }
 
 impl Answers {
@@ -327,5 +330,12 @@ async fn latest_report(State(store): State<AnswerStore>, headers: HeaderMap) -> 
     if !authorized(&store, &headers) {
         return unauthorized();
     }
-    error(StatusCode::NOT_FOUND, "not_found", "no report uploaded yet")
+    match &store.lock().report {
+        Some(report) => ok(
+            StatusCode::OK,
+            None,
+            serde_json::from_str(report).unwrap_or_default(),
+        ),
+        None => error(StatusCode::NOT_FOUND, "not_found", "no report uploaded yet"),
+    }
 }

@@ -123,7 +123,8 @@ pub fn plan(manifest: &Manifest, read: &dyn Fn(&str) -> Result<String>) -> Resul
 /// The site header as the app renders it (`src/header.rs`).
 fn header(title: &str) -> String {
     format!(
-        "<header class=\"site-header\"><a class=\"site-title\" href=\"{}\">{}</a>\
+        "<header class=\"site-header\"><a class=\"skip-link\" href=\"#main\">Skip to content</a>\
+         <a class=\"site-title\" href=\"{}\">{}</a>\
          <nav class=\"site-nav\" aria-label=\"Site\"><a href=\"{}\">Your answers</a>\
          <a href=\"{}\">Results</a></nav></header>",
         site::HOME_ROUTE,
