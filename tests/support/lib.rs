@@ -5,9 +5,13 @@
 //! - [`static_server`]: serves a folder on a free loopback port, like any static host.
 //! - [`browser`]: chromedriver + headless Chromium with this machine's flags, one per test.
 //! - [`wait`]: polling the page until an element or a text appears.
+//! - [`page`]: clicking, typing, catching downloads and stray scripts in the site.
+//! - [`answer_server`]: sre-intake's candidate API in miniature, serving the site too.
 
+pub mod answer_server;
 pub mod browser;
 pub mod checker;
+pub mod page;
 pub mod site;
 pub mod static_server;
 pub mod wait;
