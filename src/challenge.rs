@@ -1,22 +1,25 @@
 //! The challenge as the build step published it (see `sre_model::site`): the part of the manifest
-//! the site shows.
+//! the site shows, and the text each answer editor starts with.
 //!
 //! `sre_model::Manifest` is the schema and `cargo xtask render` writes it as JSON with serde. The
 //! site reads only what it shows, with miniserde: serde_json would cost about 20 KB gzip of wasm
 //! (serde-wasm-bindgen about 18 KB), miniserde about 7 KB, because it does not stamp out generic
 //! code per type. A native test checks that this view reads the JSON the build step writes.
+//!
+//! Both JSON documents are inlined in every page by `cargo xtask pages`, so the app starts
+//! without a request (see [`crate::boot`]).
 
-use std::sync::Arc;
+use std::collections::BTreeMap;
 
-use sre_model::{TopicId, site};
-
-use crate::fetch::{LoadError, fetch_text};
+use sre_model::TopicId;
 
 /// What the site shows of the challenge.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Challenge {
     /// The site title.
     pub title: String,
+    /// `MAJOR.MINOR.PATCH`, part of the starter kit's name.
+    pub version: String,
     /// The topics, in challenge order.
     pub topics: Vec<TopicSummary>,
 }
@@ -32,12 +35,38 @@ pub struct TopicSummary {
     pub title: String,
     /// One sentence: what the candidate shows in this topic.
     pub objective: String,
+    /// Evaluation criteria: name and one-line description.
+    pub criteria: Vec<(String, String)>,
+    /// Files handed out for this topic, relative to the content root.
+    pub files: Vec<String>,
+    /// The written answers of this topic.
+    pub slots: Vec<Slot>,
+}
+
+/// A written answer the candidate gives.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Slot {
+    /// Short id, e.g. `infra` (storage keys, `PUT /api/v1/answers/{id}`).
+    pub id: String,
+    /// What the answer is about.
+    pub title: String,
+    /// The file the challenge expects it in, e.g. `infrastructure/infra.txt` (exports use it).
+    pub file: String,
+    /// Markdown answers get a preview; text answers do not.
+    pub markdown: bool,
+    /// The text the editor starts with (handed-out file, template or nothing).
+    pub start: String,
 }
 
 impl Challenge {
     /// The topic with this id.
     pub fn topic(&self, id: TopicId) -> Option<&TopicSummary> {
         self.topics.iter().find(|t| t.id == id)
+    }
+
+    /// Every answer slot, in challenge order.
+    pub fn slots(&self) -> impl Iterator<Item = &Slot> {
+        self.topics.iter().flat_map(|t| t.slots.iter())
     }
 }
 
@@ -47,6 +76,18 @@ impl TopicSummary {
         const ROMAN: [&str; 7] = ["?", "I", "II", "III", "IV", "V", "VI"];
         ROMAN.get(usize::from(self.number)).copied().unwrap_or("?")
     }
+}
+
+impl Slot {
+    /// Whether `text` says more than the starting text: not blank, and not the starting text
+    /// (ignoring spaces at the ends of lines and of the text).
+    pub fn is_answered(&self, text: &str) -> bool {
+        !text.trim().is_empty() && normalized(text) != normalized(&self.start)
+    }
+}
+
+fn normalized(text: &str) -> Vec<&str> {
+    text.trim().lines().map(str::trim_end).collect()
 }
 
 /// The fields of `challenge/manifest.json` the site reads; miniserde ignores the others.
@@ -61,6 +102,7 @@ mod json {
     #[derive(miniserde::Deserialize)]
     pub struct Challenge {
         pub title: String,
+        pub version: String,
     }
 
     #[derive(miniserde::Deserialize)]
@@ -69,38 +111,69 @@ mod json {
         pub number: u8,
         pub title: String,
         pub objective: String,
+        pub criteria: Vec<Criterion>,
+        pub files: Vec<String>,
+        pub answers: Vec<Slot>,
+    }
+
+    #[derive(miniserde::Deserialize)]
+    pub struct Criterion {
+        pub name: String,
+        pub description: String,
+    }
+
+    #[derive(miniserde::Deserialize)]
+    pub struct Slot {
+        pub id: String,
+        pub title: String,
+        pub files: Vec<String>,
+        pub format: String,
     }
 }
 
-/// Reads the manifest JSON; the error says what is wrong with it.
-pub fn parse_manifest(text: &str) -> Result<Challenge, String> {
-    let manifest: json::Manifest = miniserde::json::from_str(text)
-        .map_err(|_| "not a challenge manifest (rebuild the site with `trunk build`)".to_owned())?;
+/// Reads the manifest JSON and the starting texts JSON (`{"<slot>": "<text>"}`); the error says
+/// what is wrong with them.
+pub fn parse(manifest: &str, starting_texts: &str) -> Result<Challenge, String> {
+    const REBUILD: &str = "(rebuild the site with `trunk build`)";
+    let manifest: json::Manifest = miniserde::json::from_str(manifest)
+        .map_err(|_| format!("not a challenge manifest {REBUILD}"))?;
+    let mut starts: BTreeMap<String, String> = miniserde::json::from_str(starting_texts)
+        .map_err(|_| format!("the starting texts of the answers are not readable {REBUILD}"))?;
     let topics = manifest
         .topics
         .into_iter()
         .map(|t| {
+            let slots = t
+                .answers
+                .into_iter()
+                .map(|s| Slot {
+                    start: starts.remove(&s.id).unwrap_or_default(),
+                    file: s.files.into_iter().next().unwrap_or_default(),
+                    markdown: s.format == "markdown",
+                    id: s.id,
+                    title: s.title,
+                })
+                .collect();
             Ok(TopicSummary {
                 id: t.id.parse().map_err(|e| format!("{e}"))?,
                 number: t.number,
                 title: t.title,
                 objective: t.objective,
+                criteria: t
+                    .criteria
+                    .into_iter()
+                    .map(|c| (c.name, c.description))
+                    .collect(),
+                files: t.files,
+                slots,
             })
         })
         .collect::<Result<_, String>>()?;
     Ok(Challenge {
         title: manifest.challenge.title,
+        version: manifest.challenge.version,
         topics,
     })
-}
-
-/// Fetches and reads `challenge/manifest.json`.
-pub async fn load_manifest() -> Result<Arc<Challenge>, LoadError> {
-    let url = site::MANIFEST_JSON.to_owned();
-    let text = fetch_text(url.clone()).await?;
-    parse_manifest(&text)
-        .map(Arc::new)
-        .map_err(|reason| LoadError { url, reason })
 }
 
 #[cfg(test)]
@@ -116,11 +189,14 @@ mod tests {
         (manifest, json)
     }
 
+    const STARTS: &str = r##"{"feedback":"What would you change?\n","leadership":"# Plan\n"}"##;
+
     #[test]
     fn reads_the_manifest_the_build_step_writes() {
         let (manifest, json) = published_json();
-        let challenge = parse_manifest(&json).expect("the site reads it");
+        let challenge = parse(&json, STARTS).expect("the site reads it");
         assert_eq!(challenge.title, manifest.challenge.title);
+        assert_eq!(challenge.version, manifest.challenge.version);
         assert_eq!(challenge.topics.len(), manifest.topics.len());
         for (seen, topic) in challenge.topics.iter().zip(&manifest.topics) {
             assert_eq!(seen.id, topic.id);
@@ -128,15 +204,60 @@ mod tests {
             assert_eq!(seen.title, topic.title);
             assert_eq!(seen.objective, topic.objective);
             assert_eq!(seen.roman(), topic.roman());
+            assert_eq!(seen.files, topic.files);
+            let criteria: Vec<(&str, &str)> = topic
+                .criteria
+                .iter()
+                .map(|c| (c.name.as_str(), c.description.as_str()))
+                .collect();
+            let seen_criteria: Vec<(&str, &str)> = seen
+                .criteria
+                .iter()
+                .map(|(n, d)| (n.as_str(), d.as_str()))
+                .collect();
+            assert_eq!(seen_criteria, criteria);
+            assert_eq!(seen.slots.len(), topic.answers.len());
+            for (slot, answer) in seen.slots.iter().zip(&topic.answers) {
+                assert_eq!(slot.id, answer.id);
+                assert_eq!(slot.title, answer.title);
+                assert_eq!(slot.file, answer.canonical_file());
+                assert_eq!(
+                    slot.markdown,
+                    answer.format == sre_model::manifest::AnswerFormat::Markdown
+                );
+            }
         }
+        let feedback = challenge.slots().find(|s| s.id == "feedback");
+        assert_eq!(
+            feedback.map(|s| s.start.as_str()),
+            Some("What would you change?\n")
+        );
     }
 
     #[test]
     fn rejects_what_is_not_a_manifest() {
-        assert!(parse_manifest("<html>").is_err());
-        assert!(parse_manifest("{}").is_err());
+        assert!(parse("<html>", "{}").is_err());
+        assert!(parse("{}", "{}").is_err());
         let (_, json) = published_json();
-        let err = parse_manifest(&json.replacen("\"iac\"", "\"k8s\"", 1)).expect_err("unknown id");
+        assert!(parse(&json, "[]").is_err());
+        let err = parse(&json.replacen("\"iac\"", "\"k8s\"", 1), "{}").expect_err("unknown id");
         assert!(err.contains("k8s"), "{err}");
+    }
+
+    #[test]
+    fn an_answer_is_written_once_it_says_more_than_its_starting_text() {
+        let slot = Slot {
+            id: "leadership".into(),
+            title: String::new(),
+            file: String::new(),
+            markdown: true,
+            start: "# Plan\n\n## Strategy\n".into(),
+        };
+        assert!(!slot.is_answered(""));
+        assert!(!slot.is_answered("  \n\t"));
+        assert!(!slot.is_answered("# Plan\n\n## Strategy\n"));
+        assert!(!slot.is_answered("# Plan  \n\n## Strategy"));
+        assert!(slot.is_answered("# Plan\n\n## Strategy\nLift and shift.\n"));
+        assert!(slot.is_answered("Something else"));
     }
 }

@@ -1,13 +1,14 @@
-//! Fetching files of the site with the browser's `fetch`, relative to the page's base URL.
+//! HTTP with the browser's `fetch`: files of the site (relative to the page's base URL) and
+//! sre-intake's API.
 //!
-//! Raw web-sys rather than gloo-net: a dozen lines, and gloo-net would add about 2 KB gzip to a
-//! wasm that every candidate downloads.
+//! Raw web-sys rather than gloo-net: a few dozen lines, and gloo-net would add about 2 KB gzip to
+//! a wasm that every candidate downloads.
 
 use std::fmt;
 
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
-use web_sys::Response;
+use web_sys::{Headers, RequestInit, Response};
 
 /// Why a file of the site could not be loaded, in words for the candidate.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -30,25 +31,66 @@ pub async fn fetch_text(url: String) -> Result<String, LoadError> {
         url: url.clone(),
         reason,
     };
-    let window = web_sys::window().ok_or_else(|| fail("no browser window".into()))?;
-    let response: Response = JsFuture::from(window.fetch_with_str(&url))
-        .await
-        .map_err(|e| fail(network_error(&e)))?
-        .dyn_into()
-        .map_err(|_| fail("the answer is not an HTTP response".into()))?;
-    if !response.ok() {
-        return Err(fail(format!(
-            "HTTP {} {}",
-            response.status(),
-            response.status_text()
-        )));
+    let reply = request("GET", &url, &[], None).await.map_err(fail)?;
+    if !(200..300).contains(&reply.status) {
+        return Err(fail(format!("HTTP {}", reply.status)));
     }
-    let body = response.text().map_err(|e| fail(network_error(&e)))?;
-    JsFuture::from(body)
+    Ok(reply.body)
+}
+
+/// An HTTP answer: status, body, and the one header the site reads (`Retry-After`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reply {
+    /// The HTTP status.
+    pub status: u16,
+    /// The body as text.
+    pub body: String,
+    /// `Retry-After`, in seconds, when the server sent one.
+    pub retry_after: Option<u32>,
+}
+
+/// One request; the error is a network failure (no HTTP answer), in words for the candidate.
+pub async fn request(
+    method: &str,
+    url: &str,
+    headers: &[(&str, &str)],
+    body: Option<&str>,
+) -> Result<Reply, String> {
+    let window = web_sys::window().ok_or("no browser window")?;
+    let init = RequestInit::new();
+    init.set_method(method);
+    if !headers.is_empty() {
+        let list = Headers::new().map_err(|e| network_error(&e))?;
+        for (name, value) in headers {
+            list.set(name, value).map_err(|e| network_error(&e))?;
+        }
+        init.set_headers(&list);
+    }
+    if let Some(body) = body {
+        init.set_body(&JsValue::from_str(body));
+    }
+    let response: Response = JsFuture::from(window.fetch_with_str_and_init(url, &init))
         .await
-        .map_err(|e| fail(network_error(&e)))?
+        .map_err(|e| network_error(&e))?
+        .dyn_into()
+        .map_err(|_| "the answer is not an HTTP response".to_owned())?;
+    let retry_after = response
+        .headers()
+        .get("retry-after")
+        .ok()
+        .flatten()
+        .and_then(|v| v.trim().parse().ok());
+    let text = response.text().map_err(|e| network_error(&e))?;
+    let body = JsFuture::from(text)
+        .await
+        .map_err(|e| network_error(&e))?
         .as_string()
-        .ok_or_else(|| fail("the body is not text".into()))
+        .ok_or("the body is not text")?;
+    Ok(Reply {
+        status: response.status(),
+        body,
+        retry_after,
+    })
 }
 
 fn network_error(error: &JsValue) -> String {

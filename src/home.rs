@@ -1,4 +1,5 @@
-//! The home page: the challenge's main README and the list of topics.
+//! The home page: the challenge's main README (introduction and set-up) and the topics with the
+//! candidate's progress.
 
 use std::sync::Arc;
 
@@ -6,7 +7,6 @@ use leptos::prelude::*;
 use sre_model::site;
 
 use crate::challenge::Challenge;
-
 use crate::fragment::Fragment;
 use crate::topic_list::TopicList;
 

@@ -1,5 +1,5 @@
-//! The site's wasm entry point: mounts the app on `<body>`.
+//! The site's wasm entry point.
 
 fn main() {
-    leptos::mount::mount_to_body(sre_site::App);
+    sre_site::start();
 }

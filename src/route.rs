@@ -2,12 +2,13 @@
 //!
 //! A few lines instead of leptos_router, which would add about 42 KB gzip. Paths are relative to
 //! the `<base href>` Trunk writes (`--public-url`, `/` by default), so the site works at any base
-//! path. On a plain static server only the home page exists as a file: a deep link such as
-//! `/topic/iac` needs the server to answer with `index.html` (sre-intake does).
+//! path. Every route has a file in dist/ (`topic/iac/index.html`, see `cargo xtask pages`), so a
+//! plain static server serves deep links too. New pages (e.g. the reviewer's `/review`) add a
+//! variant here, a case in [`Route::parse`] and a case in `crate::page`.
 
 use leptos::ev;
 use leptos::prelude::*;
-use sre_model::TopicId;
+use sre_model::{TopicId, site};
 use wasm_bindgen::JsCast;
 use web_sys::{HtmlAnchorElement, HtmlElement, MouseEvent, Url};
 
@@ -18,6 +19,10 @@ pub enum Route {
     Home,
     /// One topic's instructions (`topic/<id>`).
     Topic(TopicId),
+    /// Every answer, the export and the submission (`answers`).
+    Answers,
+    /// The checks of the uploaded reports (`results`).
+    Results,
     /// Anything else.
     NotFound,
 }
@@ -25,11 +30,24 @@ pub enum Route {
 impl Route {
     /// The route of a path relative to the base URL (`""`, `topic/iac`).
     pub fn parse(relative: &str) -> Route {
-        let path = relative.trim_end_matches('/');
+        // `topic/iac/` and `topic/iac/index.html` are the files a static host serves.
+        let path = relative.strip_suffix("index.html").unwrap_or(relative);
+        let path = path.trim_end_matches('/');
         match path.split_once('/') {
-            None if path.is_empty() || path == "index.html" => Route::Home,
+            None if path.is_empty() => Route::Home,
+            None if path == site::ANSWERS_ROUTE => Route::Answers,
+            None if path == site::RESULTS_ROUTE => Route::Results,
             Some(("topic", id)) => id.parse().map_or(Route::NotFound, Route::Topic),
             _ => Route::NotFound,
+        }
+    }
+
+    /// The readme fragment this page shows, if any.
+    pub fn fragment(self) -> Option<String> {
+        match self {
+            Route::Home => Some(site::README_FRAGMENT.to_owned()),
+            Route::Topic(id) => Some(site::topic_fragment(id)),
+            Route::Answers | Route::Results | Route::NotFound => None,
         }
     }
 }
@@ -72,9 +90,9 @@ impl Router {
     }
 }
 
-/// Moves the focus to the new page's content, so that keyboard and screen reader users start
-/// there instead of at the link that no longer exists.
-fn focus_main() {
+/// Moves the focus to the page's content (after a navigation, and for the skip link), so that
+/// keyboard and screen reader users start there instead of at a link that no longer exists.
+pub fn focus_main() {
     if let Some(main) = document()
         .get_element_by_id("main")
         .and_then(|e| e.dyn_into::<HtmlElement>().ok())
@@ -84,7 +102,7 @@ fn focus_main() {
 }
 
 /// The path of the base URL, e.g. `/` or `/challenge/`.
-fn base_path() -> String {
+pub fn base_path() -> String {
     document()
         .base_uri()
         .ok()
@@ -93,7 +111,8 @@ fn base_path() -> String {
         .map_or_else(|| "/".to_owned(), |url| url.pathname())
 }
 
-fn current_route(base: &str) -> Route {
+/// The route the address bar names now.
+pub fn current_route(base: &str) -> Route {
     let path = window().location().pathname().unwrap_or_default();
     path.strip_prefix(base)
         .map_or(Route::NotFound, Route::parse)
@@ -115,6 +134,10 @@ fn page_link(event: &MouseEvent, base: &str) -> Option<(String, Route)> {
     let target: web_sys::Element = event.target()?.dyn_into().ok()?;
     let anchor: HtmlAnchorElement = target.closest("a[href]").ok()??.dyn_into().ok()?;
     if !anchor.target().is_empty() || anchor.has_attribute("download") {
+        return None;
+    }
+    // `#main` (the skip link) names a place on this page, whatever the base URL resolves it to.
+    if anchor.get_attribute("href")?.starts_with('#') {
         return None;
     }
     let href = anchor.href();
@@ -148,5 +171,18 @@ mod tests {
         assert_eq!(Route::parse("topic/kubernetes"), Route::NotFound);
         assert_eq!(Route::parse("content/feedback.txt"), Route::NotFound);
         assert_eq!(Route::parse("topic"), Route::NotFound);
+        assert_eq!(Route::parse("topic/iac/"), Route::Topic(TopicId::Iac));
+        assert_eq!(
+            Route::parse("topic/iac/index.html"),
+            Route::Topic(TopicId::Iac)
+        );
+        assert_eq!(Route::parse("answers"), Route::Answers);
+        assert_eq!(Route::parse("results/"), Route::Results);
+        assert_eq!(Route::parse("invite/abc"), Route::NotFound);
+        assert_eq!(
+            Route::Home.fragment().as_deref(),
+            Some("challenge/readme.html")
+        );
+        assert_eq!(Route::Answers.fragment(), None);
     }
 }

@@ -1,16 +1,20 @@
-//! The six topics as the manifest lists them: Roman numeral, title (a link to the topic's page)
-//! and objective.
+//! The six topics as cards: Roman numeral, title (a link to the topic's page), objective, and the
+//! candidate's progress: answers written, and the checks of the latest uploaded report.
+
+use std::sync::Arc;
 
 use leptos::prelude::*;
 use sre_model::site;
 
-use crate::challenge::Challenge;
+use crate::answers::Answers;
+use crate::challenge::{Challenge, TopicSummary};
+use crate::results::{LatestReport, badge};
 
 /// The list of topics, in challenge order.
 #[component]
 pub fn TopicList(
     /// The challenge.
-    challenge: std::sync::Arc<Challenge>,
+    challenge: Arc<Challenge>,
 ) -> impl IntoView {
     let items = challenge
         .topics
@@ -24,6 +28,7 @@ pub fn TopicList(
                         <span class="topic-title">{topic.title.clone()}</span>
                     </a>
                     <p>{topic.objective.clone()}</p>
+                    {progress(topic)}
                 </li>
             }
         })
@@ -32,6 +37,31 @@ pub fn TopicList(
         <nav class="topics" aria-labelledby="topic-list-title">
             <h2 id="topic-list-title">"Topics"</h2>
             <ol class="topic-list">{items}</ol>
+            <p><a class="button" href=site::starter_kit(&challenge.version) download="">
+                "Download the starter kit (.zip)"</a></p>
         </nav>
+    }
+}
+
+/// "1 of 1 answer written · ✓ pass".
+fn progress(topic: &TopicSummary) -> impl IntoView + use<> {
+    let answers = expect_context::<Answers>();
+    let report = expect_context::<LatestReport>();
+    let ids: Vec<String> = topic.slots.iter().map(|s| s.id.clone()).collect();
+    let total = ids.len();
+    let written = move || {
+        ids.iter()
+            .filter_map(|id| answers.get(id))
+            .filter(|(slot, state)| state.text.with(|t| slot.is_answered(t)))
+            .count()
+    };
+    let id = topic.id.as_str();
+    let checks = move || {
+        let report = report.get()?.ok()??;
+        let run = report.topics.iter().find(|t| t.id == id)?;
+        Some(view! { " · checks " {badge(&run.status)} })
+    };
+    view! {
+        <p class="progress">{written} " of " {total} " written" {checks}</p>
     }
 }

@@ -143,18 +143,38 @@ struct SafeEvents<'m> {
     links: &'m LinkMap,
     here: Here<'m>,
     /// For each open link or image: whether its tags are kept (false: only its text remains).
-    kept: Vec<bool>,
+    kept: Vec<Written>,
     /// Footnote numbers in order of first appearance, as GitHub numbers them.
     footnotes: BTreeMap<String, usize>,
 }
 
+/// What became of an open link or image.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Written {
+    /// Its URL was refused: only its text remains.
+    Dropped,
+    /// Written as it is.
+    AsIs,
+    /// An image written inside a link to itself ([`LinkMap::with_image_links`]).
+    Linked,
+}
+
 impl SafeEvents<'_> {
     fn convert<'a>(mut self, events: impl Iterator<Item = Event<'a>>) -> Vec<Event<'a>> {
-        events.filter_map(|e| self.convert_one(e)).collect()
+        let mut out = Vec::new();
+        for event in events {
+            self.convert_one(event, &mut out);
+        }
+        out
     }
 
-    fn convert_one<'a>(&mut self, event: Event<'a>) -> Option<Event<'a>> {
-        Some(match event {
+    /// Whether the events being converted are inside a link that is written out.
+    fn in_link(&self) -> bool {
+        self.kept.iter().any(|k| *k != Written::Dropped)
+    }
+
+    fn convert_one<'a>(&mut self, event: Event<'a>, out: &mut Vec<Event<'a>>) {
+        let converted = match event {
             // Raw HTML is shown as the text it is, never interpreted.
             Event::Html(html) | Event::InlineHtml(html) => Event::Text(html),
             // An HTML block has no wrapper of its own: give its escaped text a paragraph.
@@ -173,10 +193,14 @@ impl SafeEvents<'_> {
                 } else {
                     self.links.resolve(self.document, &dest_url, &self.here)
                 };
-                self.kept.push(url.is_some());
+                let Some(url) = url else {
+                    self.kept.push(Written::Dropped);
+                    return;
+                };
+                self.kept.push(Written::AsIs);
                 Event::Start(Tag::Link {
                     link_type,
-                    dest_url: CowStr::from(url?),
+                    dest_url: CowStr::from(url),
                     title,
                     id,
                 })
@@ -187,20 +211,38 @@ impl SafeEvents<'_> {
                 title,
                 id,
             }) => {
-                let url = self.links.resolve(self.document, &dest_url, &self.here);
-                self.kept.push(url.is_some());
+                let Some(url) = self.links.resolve(self.document, &dest_url, &self.here) else {
+                    self.kept.push(Written::Dropped);
+                    return;
+                };
+                let url = CowStr::from(url);
+                if self.links.links_images() && !self.in_link() {
+                    self.kept.push(Written::Linked);
+                    out.push(Event::Start(Tag::Link {
+                        link_type: LinkType::Inline,
+                        dest_url: url.clone(),
+                        title: CowStr::from(""),
+                        id: CowStr::from(""),
+                    }));
+                } else {
+                    self.kept.push(Written::AsIs);
+                }
                 Event::Start(Tag::Image {
                     link_type,
-                    dest_url: CowStr::from(url?),
+                    dest_url: url,
                     title,
                     id,
                 })
             }
             Event::End(end @ (TagEnd::Link | TagEnd::Image)) => {
-                if !self.kept.pop().unwrap_or(true) {
-                    return None;
+                match self.kept.pop().unwrap_or(Written::AsIs) {
+                    Written::Dropped => return,
+                    Written::AsIs => Event::End(end),
+                    Written::Linked => {
+                        out.push(Event::End(end));
+                        Event::End(TagEnd::Link)
+                    }
                 }
-                Event::End(end)
             }
             // push_html links footnotes with a bare `#name`, which a `<base href>` sends to the
             // home page: write them with this page's route instead.
@@ -223,7 +265,8 @@ impl SafeEvents<'_> {
                 Event::Html(CowStr::from(html))
             }
             other => other,
-        })
+        };
+        out.push(converted);
     }
 
     fn footnote_number(&mut self, name: &str) -> usize {

@@ -19,6 +19,7 @@ const ALLOWED_SCHEMES: [&str; 3] = ["http", "https", "mailto"];
 pub struct LinkMap {
     files_prefix: String,
     pages: BTreeMap<String, String>,
+    link_images: bool,
 }
 
 impl LinkMap {
@@ -28,7 +29,21 @@ impl LinkMap {
         LinkMap {
             files_prefix: files_prefix.to_owned(),
             pages: BTreeMap::new(),
+            link_images: false,
         }
+    }
+
+    /// Wraps every image that is not already inside a link in a link to the image itself, so a
+    /// reader can open it at full size: with a keyboard, and without JavaScript too (the site
+    /// turns the click into a zoomed view).
+    pub fn with_image_links(mut self) -> LinkMap {
+        self.link_images = true;
+        self
+    }
+
+    /// Whether images get a link to themselves (see [`LinkMap::with_image_links`]).
+    pub fn links_images(&self) -> bool {
+        self.link_images
     }
 
     /// Declares that `document` (a content path such as `monitoring/README.md`, or

@@ -265,3 +265,24 @@ fn referenced_files_are_listed_once() {
         ["README.md", "monitoring/screenshots/a.png"]
     );
 }
+
+#[test]
+fn images_can_link_to_themselves() {
+    let links = site().with_image_links();
+    let html = |md| render(md, "monitoring/README.md", &links);
+    assert_eq!(
+        html("![Screenshot 1](screenshots/s1.png \"t\")"),
+        "<p><a href=\"content/monitoring/screenshots/s1.png\">\
+         <img src=\"content/monitoring/screenshots/s1.png\" alt=\"Screenshot 1\" title=\"t\" /></a></p>\n"
+    );
+    // Already in a link: no link inside a link.
+    assert_eq!(
+        html("[![logo](logo.png)](https://x.example/)"),
+        "<p><a href=\"https://x.example/\"><img src=\"content/monitoring/logo.png\" alt=\"logo\" /></a></p>\n"
+    );
+    // In a dropped link, the image gets its own link; a dropped image gets none.
+    assert_eq!(
+        html("[![logo](logo.png)](javascript:x) ![bad](data:image/png;base64,AA)"),
+        "<p><a href=\"content/monitoring/logo.png\"><img src=\"content/monitoring/logo.png\" alt=\"logo\" /></a> bad</p>\n"
+    );
+}

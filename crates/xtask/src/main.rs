@@ -2,11 +2,13 @@
 //!
 //! - `render`: the site's build step (run by Trunk's pre-build hook): content → manifest JSON,
 //!   HTML fragments and published files.
+//! - `pages`: the site's post-build step: one prerendered HTML file per page.
 //! - `bench-size`: what the built site weighs, raw and gzipped.
 //! - `gen-content`: the challenge's generated files (images), byte-for-byte reproducible.
 
 mod bench_size;
 mod gen_content;
+mod pages;
 mod render;
 
 use std::path::PathBuf;
@@ -42,6 +44,17 @@ enum Task {
         #[arg(long, env = "TRUNK_STAGING_DIR")]
         out: Option<PathBuf>,
     },
+    /// Write one HTML file per page of the site (Trunk's post-build hook runs it).
+    ///
+    /// Each is OUT/index.html (Trunk's page) with the page's title, the manifest and starting
+    /// texts as inline JSON, and the page prerendered: OUT/index.html (home),
+    /// OUT/topic/<id>/index.html, OUT/answers/index.html, OUT/results/index.html. Needs `render`'s
+    /// output in OUT.
+    Pages {
+        /// The built site; Trunk's staging folder when run as a Trunk hook.
+        #[arg(long, env = "TRUNK_STAGING_DIR")]
+        out: PathBuf,
+    },
     /// Print the size of the built site: the wasm, and the whole first page load.
     ///
     /// Run `trunk build --release` first. Prints the wasm raw and gzipped (level 9), and every
@@ -75,6 +88,10 @@ fn try_main() -> anyhow::Result<ExitCode> {
             let content = content.unwrap_or_else(|| repo_root().join("content"));
             let out = out.unwrap_or_else(|| repo_root().join("target/site-content"));
             render::render(&content, &out)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Task::Pages { out } => {
+            pages::pages(&out)?;
             Ok(ExitCode::SUCCESS)
         }
         Task::BenchSize {

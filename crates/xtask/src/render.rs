@@ -1,13 +1,15 @@
 //! `cargo xtask render`: the site's build step.
 //!
-//! content/ → validated manifest → (manifest JSON, HTML fragments, published files) → OUT/.
-//! Planning is separate from writing, so what gets written is decided by the content alone.
+//! content/ → validated manifest → (manifest JSON, starting texts JSON, HTML fragments, the
+//! starter kit archive, published files) → OUT/. Planning is separate from writing, so what gets
+//! written is decided by the content alone.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
+use sre_archive::{Timestamp, ZipWriter};
 use sre_markdown::LinkMap;
 use sre_model::{Manifest, site};
 
@@ -16,6 +18,8 @@ use sre_model::{Manifest, site};
 pub struct Rendered {
     /// Generated files (manifest JSON, HTML fragments), by path relative to OUT.
     pub generated: BTreeMap<String, String>,
+    /// Generated binary files (the starter kit archive), by path relative to OUT.
+    pub archives: BTreeMap<String, Vec<u8>>,
     /// Content files to publish as they are, by content path.
     pub published: BTreeSet<String>,
     /// Problems that do not stop the build (a link to a file that is not in content/).
@@ -98,6 +102,14 @@ pub fn plan(content: &Path) -> Result<Rendered> {
     rendered
         .generated
         .insert(site::MANIFEST_JSON.to_owned(), json);
+    rendered.generated.insert(
+        site::STARTING_TEXTS_JSON.to_owned(),
+        starting_texts(&manifest, content)?,
+    );
+    rendered.archives.insert(
+        site::starter_kit(&manifest.challenge.version),
+        starter_kit(&manifest, content)?,
+    );
 
     rendered
         .published
@@ -118,11 +130,60 @@ pub fn plan(content: &Path) -> Result<Rendered> {
     Ok(rendered)
 }
 
+/// The text each answer editor starts with (see [`site::STARTING_TEXTS_JSON`]), as JSON.
+fn starting_texts(manifest: &Manifest, content: &Path) -> Result<String> {
+    let handed_out = manifest.starter_files();
+    let mut texts = BTreeMap::new();
+    for (_, slot) in manifest.slots() {
+        let file = slot.canonical_file();
+        let text = if handed_out.contains(&file) {
+            let path = content.join(file);
+            fs::read_to_string(&path).with_context(|| {
+                format!(
+                    "answer slot {}: cannot read its handed-out file {} as UTF-8 text",
+                    slot.id,
+                    path.display()
+                )
+            })?
+        } else {
+            slot.template.clone().unwrap_or_default()
+        };
+        texts.insert(slot.id.as_str(), text);
+    }
+    serde_json::to_string(&texts).context("serializing the starting texts to JSON")
+}
+
+/// When every file of the starter kit says it was last changed: fixed, so that the archive is
+/// the same bytes on every build.
+const KIT_TIME: Timestamp = Timestamp {
+    year: 2026,
+    month: 1,
+    day: 1,
+    hour: 0,
+    minute: 0,
+    second: 0,
+};
+
+/// The starter kit: every handed-out file under `sre-challenge/`, as `sre-check init` lays it out.
+fn starter_kit(manifest: &Manifest, content: &Path) -> Result<Vec<u8>> {
+    let mut zip = ZipWriter::new(KIT_TIME);
+    for path in manifest.starter_files() {
+        let full = content.join(path);
+        let bytes = fs::read(&full).with_context(|| format!("cannot read {}", full.display()))?;
+        zip.add(&format!("{}/{path}", site::STARTER_KIT_FOLDER), &bytes)
+            .context("building the starter kit")?;
+    }
+    zip.finish().context("building the starter kit")
+}
+
 /// Where the site shows each markdown document: the main README on the home page, each topic's
-/// readme (or readme section) on its topic page; every other file under `content/`.
+/// readme (or readme section) on its topic page; every other file under `content/`. Images link
+/// to themselves, which the site turns into a zoomed view.
 fn link_map(manifest: &Manifest) -> LinkMap {
     let files_prefix = format!("{}/", site::FILES_DIR);
-    let home = LinkMap::new(&files_prefix).with_page(&manifest.challenge.readme, site::HOME_ROUTE);
+    let home = LinkMap::new(&files_prefix)
+        .with_image_links()
+        .with_page(&manifest.challenge.readme, site::HOME_ROUTE);
     manifest.topics.iter().fold(home, |links, topic| {
         links.with_page(&topic.readme, &site::topic_route(topic.id))
     })
@@ -158,6 +219,9 @@ fn write(rendered: &Rendered, content: &Path, out: &Path) -> Result<()> {
     }
     for (path, text) in &rendered.generated {
         write_file(&out.join(path), text.as_bytes())?;
+    }
+    for (path, bytes) in &rendered.archives {
+        write_file(&out.join(path), bytes)?;
     }
     for path in &rendered.published {
         let from = content.join(path);
@@ -234,9 +298,42 @@ mod tests {
         assert!(!leadership.contains("VI. Feedback"), "{leadership}");
         let manifest: Manifest = serde_json::from_str(&rendered.generated[site::MANIFEST_JSON])?;
         assert_eq!(manifest.topics.len(), 6);
-        assert_eq!(rendered.generated.len(), 1 + 6 + 1);
+        assert_eq!(rendered.generated.len(), 1 + 6 + 2);
         assert!(rendered.published.contains("README.md"));
         assert!(rendered.published.contains("feedback.txt"));
+
+        let texts: BTreeMap<String, String> =
+            serde_json::from_str(&rendered.generated[site::STARTING_TEXTS_JSON])?;
+        let slots: Vec<&str> = manifest.slots().map(|(_, s)| s.id.as_str()).collect();
+        assert_eq!(texts.keys().collect::<Vec<_>>().len(), slots.len());
+        // Handed out: the file as it is; not handed out: the template.
+        assert_eq!(
+            texts["feedback"],
+            fs::read_to_string(real_content().join("feedback.txt"))?
+        );
+        let leadership = manifest.slot("leadership").context("slot")?.1;
+        assert_eq!(Some(&texts["leadership"]), leadership.template.as_ref());
+        Ok(())
+    }
+
+    #[test]
+    fn the_starter_kit_holds_every_handed_out_file_under_one_folder() -> Result<()> {
+        let rendered = plan(&real_content())?;
+        let manifest =
+            Manifest::from_toml(&fs::read_to_string(real_content().join("challenge.toml"))?)?;
+        let kit = &rendered.archives[&site::starter_kit(&manifest.challenge.version)];
+        // The end of central directory record: entry count at offset 10.
+        let end = kit.len() - 22;
+        assert_eq!(&kit[end..end + 4], b"PK\x05\x06");
+        let entries = u16::from_le_bytes([kit[end + 10], kit[end + 11]]);
+        assert_eq!(usize::from(entries), manifest.starter_files().len());
+        for path in manifest.starter_files() {
+            let name = format!("sre-challenge/{path}");
+            assert!(
+                kit.windows(name.len()).any(|w| w == name.as_bytes()),
+                "{name} is not in the starter kit"
+            );
+        }
         Ok(())
     }
 
@@ -268,7 +365,9 @@ mod tests {
         let rendered = plan(content.path())?;
         write(&rendered, content.path(), out.path())?;
         let html = fs::read_to_string(out.path().join(site::README_FRAGMENT))?;
-        assert!(html.contains("<img src=\"content/graphs/cpu.png\" alt=\"A graph\" />"));
+        assert!(html.contains(
+            "<a href=\"content/graphs/cpu.png\"><img src=\"content/graphs/cpu.png\" alt=\"A graph\" /></a>"
+        ));
         assert_eq!(fs::read(out.path().join("content/graphs/cpu.png"))?, b"png");
         assert!(
             rendered

@@ -1,0 +1,321 @@
+//! `cargo xtask pages`: one HTML file per page of the site, each readable before the wasm starts.
+//!
+//! Trunk's post-build hook runs it on the staging folder, after Trunk wrote `index.html` and
+//! `cargo xtask render` (the pre-build hook) wrote `challenge/`. For every route (home, each
+//! topic, the answers and results pages) it writes `page_file(route)` — `index.html`,
+//! `topic/iac/index.html`… — as Trunk's `index.html` plus:
+//!
+//! - the page's title;
+//! - the manifest and the starting texts as inline JSON, so the app starts without fetching them;
+//! - the page itself, prerendered: the header and the page's readme fragment, in the same markup
+//!   the app renders. The first heading shows as soon as the HTML arrives, the page reads without
+//!   JavaScript, and a static host serves deep links such as `/topic/iac/`. The app takes the
+//!   fragment over from the page instead of fetching it, and replaces the prerendered block.
+
+use std::fs;
+use std::path::Path;
+
+use anyhow::{Context, Result, bail};
+use sre_model::{Manifest, Topic, site};
+
+/// Writes every page into `out`, which holds Trunk's `index.html` and `render`'s output.
+pub fn pages(out: &Path) -> Result<()> {
+    let index_path = out.join("index.html");
+    let page = fs::read_to_string(&index_path).with_context(|| {
+        format!(
+            "cannot read {}: run this as Trunk's post-build hook, after the site is built",
+            index_path.display()
+        )
+    })?;
+    // Run again on a built site (e.g. after `render` with other content), index.html is a page
+    // already: its inserted block goes, Trunk's page stays.
+    let template = without_inserted(&page);
+    let read = |path: &str| {
+        let full = out.join(path);
+        fs::read_to_string(&full).with_context(|| {
+            format!(
+                "cannot read {}: `cargo xtask render` (the pre-build hook) writes it",
+                full.display()
+            )
+        })
+    };
+    let manifest_json = read(site::MANIFEST_JSON)?;
+    let manifest: Manifest = serde_json::from_str(&manifest_json)
+        .with_context(|| format!("{} is not a challenge manifest", site::MANIFEST_JSON))?;
+    let data = format!(
+        "{}{}",
+        json_script(site::element::MANIFEST, &manifest_json),
+        json_script(
+            site::element::STARTING_TEXTS,
+            &read(site::STARTING_TEXTS_JSON)?
+        )
+    );
+
+    let mut written = 0;
+    for page in plan(&manifest, &read)? {
+        let html = compose(&template, &page, &data)?;
+        let path = out.join(site::page_file(&page.route));
+        if let Some(parent) = path.parent() {
+            fs::create_dir_all(parent)
+                .with_context(|| format!("cannot create {}", parent.display()))?;
+        }
+        fs::write(&path, html).with_context(|| format!("cannot write {}", path.display()))?;
+        written += 1;
+    }
+    eprintln!("xtask pages: {written} pages in {}", out.display());
+    Ok(())
+}
+
+/// One page to write.
+#[derive(Debug, PartialEq)]
+pub struct Page {
+    /// The route, e.g. `topic/iac`.
+    pub route: String,
+    /// The document title.
+    pub title: String,
+    /// The prerendered header and content.
+    pub body: String,
+}
+
+/// Every page of the site, with its prerendered content.
+pub fn plan(manifest: &Manifest, read: &dyn Fn(&str) -> Result<String>) -> Result<Vec<Page>> {
+    let site_title = &manifest.challenge.title;
+    let header = header(site_title);
+    let mut pages = vec![Page {
+        route: site::HOME_ROUTE.to_owned(),
+        title: site_title.clone(),
+        body: format!(
+            "{header}<main id=\"main\" tabindex=\"-1\"><div class=\"home\">\
+             <article class=\"markdown\">{}</article>{}</div></main>",
+            read(site::README_FRAGMENT)?,
+            topic_list(&manifest.topics)
+        ),
+    }];
+    for topic in &manifest.topics {
+        pages.push(Page {
+            route: site::topic_route(topic.id),
+            title: format!("{}. {} — {site_title}", topic.roman(), topic.title),
+            body: format!(
+                "{header}<main id=\"main\" tabindex=\"-1\"><div class=\"topic-page\">\
+                 <p class=\"breadcrumb\"><a href=\"{}\">All topics</a></p>\
+                 <article class=\"markdown\">{}</article></div></main>",
+                site::HOME_ROUTE,
+                read(&site::topic_fragment(topic.id))?
+            ),
+        });
+    }
+    for (route, heading) in [
+        (site::ANSWERS_ROUTE, "Your answers"),
+        (site::RESULTS_ROUTE, "Check results"),
+    ] {
+        pages.push(Page {
+            route: route.to_owned(),
+            title: format!("{heading} — {site_title}"),
+            body: format!(
+                "{header}<main id=\"main\" tabindex=\"-1\"><div class=\"page\"><h1>{heading}</h1>\
+                 <p class=\"status\">Loading…</p></div></main>"
+            ),
+        });
+    }
+    Ok(pages)
+}
+
+/// The site header as the app renders it (`src/header.rs`).
+fn header(title: &str) -> String {
+    format!(
+        "<header class=\"site-header\"><a class=\"skip-link\" href=\"#main\">Skip to content</a>\
+         <a class=\"site-title\" href=\"{}\">{}</a>\
+         <nav class=\"site-nav\" aria-label=\"Site\"><a href=\"{}\">Your answers</a>\
+         <a href=\"{}\">Results</a></nav></header>",
+        site::HOME_ROUTE,
+        escape(title),
+        site::ANSWERS_ROUTE,
+        site::RESULTS_ROUTE
+    )
+}
+
+/// The list of topics as the app renders it (`src/topic_list.rs`), without progress.
+fn topic_list(topics: &[Topic]) -> String {
+    let items: String = topics
+        .iter()
+        .map(|t| {
+            format!(
+                "<li class=\"topic\"><a href=\"{}\"><span class=\"roman\">{}.</span> \
+                 <span class=\"topic-title\">{}</span></a><p>{}</p></li>",
+                site::topic_route(t.id),
+                t.roman(),
+                escape(&t.title),
+                escape(&t.objective)
+            )
+        })
+        .collect();
+    format!(
+        "<nav class=\"topics\" aria-labelledby=\"topic-list-title\">\
+         <h2 id=\"topic-list-title\">Topics</h2><ol class=\"topic-list\">{items}</ol></nav>"
+    )
+}
+
+/// Marks the block `compose` inserts, so that a second run finds and replaces it.
+const INSERTED_START: &str = "<!--sre:page-->";
+const INSERTED_END: &str = "<!--/sre:page-->";
+
+/// `page` without the block an earlier run inserted (the page itself when there is none).
+fn without_inserted(page: &str) -> String {
+    match (page.find(INSERTED_START), page.find(INSERTED_END)) {
+        (Some(start), Some(end)) if start < end => {
+            format!("{}{}", &page[..start], &page[end + INSERTED_END.len()..])
+        }
+        _ => page.to_owned(),
+    }
+}
+
+/// Trunk's page with this page's title, data and prerendered content.
+fn compose(template: &str, page: &Page, data: &str) -> Result<String> {
+    let Some(body_tag) = template.find("<body") else {
+        bail!("index.html has no <body> tag to put the page in");
+    };
+    let Some(body_end) = template[body_tag..].find('>').map(|i| body_tag + i + 1) else {
+        bail!("index.html has an unterminated <body> tag");
+    };
+    let (Some(title_start), Some(title_end)) =
+        (template.find("<title>"), template.find("</title>"))
+    else {
+        bail!("index.html has no <title>");
+    };
+    let title_start = title_start + "<title>".len();
+    if title_end < title_start || title_end > body_tag {
+        bail!("index.html's <title> is not in its head");
+    }
+    Ok(format!(
+        "{}{}{}{INSERTED_START}{data}<div id=\"{}\">{}</div>{INSERTED_END}{}",
+        &template[..title_start],
+        escape(&page.title),
+        &template[title_end..body_end],
+        site::element::PRERENDERED,
+        page.body,
+        &template[body_end..]
+    ))
+}
+
+/// A `<script type="application/json">` holding `json`. A `<` inside a JSON string becomes
+/// `\u003c`, so no `</script>` or `<!--` in the content can end the element early.
+fn json_script(id: &str, json: &str) -> String {
+    format!(
+        "<script type=\"application/json\" id=\"{id}\">{}</script>",
+        json.replace('<', "\\u003c")
+    )
+}
+
+/// Text as HTML text or attribute content.
+fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const TEMPLATE: &str = "<!doctype html><html lang=en><title>SRE Challenge</title><base href=/>\
+        <script type=module>import init from '/app.js';init()</script></head>\
+        <body><noscript>JS</noscript></body></html>";
+
+    fn manifest() -> Manifest {
+        let toml = include_str!("../../../content/challenge.toml");
+        Manifest::from_toml(toml).expect("content/challenge.toml is valid")
+    }
+
+    fn fragments(path: &str) -> Result<String> {
+        Ok(format!("<h1>{path}</h1>"))
+    }
+
+    #[test]
+    fn every_route_gets_a_page_with_its_fragment() -> Result<()> {
+        let manifest = manifest();
+        let pages = plan(&manifest, &fragments)?;
+        let routes: Vec<&str> = pages.iter().map(|p| p.route.as_str()).collect();
+        assert_eq!(routes.len(), 1 + manifest.topics.len() + 2);
+        assert_eq!(routes[0], "./");
+        assert_eq!(routes[1], "topic/iac");
+        let postgres = pages
+            .iter()
+            .find(|p| p.route == "topic/postgres")
+            .context("postgres page")?;
+        assert!(
+            postgres
+                .body
+                .contains("<article class=\"markdown\"><h1>challenge/topics/postgres.html</h1>")
+        );
+        assert!(postgres.title.starts_with("IV. PostgreSQL"));
+        assert!(pages[0].body.contains("<ol class=\"topic-list\">"));
+        Ok(())
+    }
+
+    #[test]
+    fn a_page_is_the_template_with_title_data_and_content() -> Result<()> {
+        let page = Page {
+            route: "topic/iac".to_owned(),
+            title: "I. <IaC> — SRE Challenge".to_owned(),
+            body: "<main>x</main>".to_owned(),
+        };
+        let data = json_script("challenge-manifest", r#"{"a":"</script><!--"}"#);
+        let html = compose(TEMPLATE, &page, &data)?;
+        assert_eq!(
+            html,
+            "<!doctype html><html lang=en><title>I. &lt;IaC&gt; — SRE Challenge</title><base href=/>\
+             <script type=module>import init from '/app.js';init()</script></head>\
+             <body><!--sre:page--><script type=\"application/json\" id=\"challenge-manifest\">\
+             {\"a\":\"\\u003c/script>\\u003c!--\"}</script>\
+             <div id=\"prerendered\"><main>x</main></div><!--/sre:page--><noscript>JS</noscript></body></html>"
+        );
+        assert_eq!(
+            without_inserted(&html).replace("I. &lt;IaC&gt; — ", ""),
+            TEMPLATE
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn a_template_without_body_or_title_is_refused() {
+        let page = Page {
+            route: String::new(),
+            title: String::new(),
+            body: String::new(),
+        };
+        for broken in ["<title>x</title><p>no body", "<body>no title</body>"] {
+            assert!(compose(broken, &page, "").is_err(), "{broken}");
+        }
+    }
+
+    #[test]
+    fn writes_the_pages_into_a_built_site() -> Result<()> {
+        let out = tempfile::tempdir()?;
+        crate::render::render(
+            &std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../content"),
+            out.path(),
+        )?;
+        fs::write(out.path().join("index.html"), TEMPLATE)?;
+        pages(out.path())?;
+        let home = fs::read_to_string(out.path().join("index.html"))?;
+        assert!(home.contains("<h1 id=\"sre-challenge\">SRE Challenge</h1>"));
+        assert!(home.contains("id=\"starting-texts\""));
+        let topic = fs::read_to_string(out.path().join("topic/leadership/index.html"))?;
+        assert!(topic.contains("<h2 id=\"v-technical-leadership\">"));
+        assert!(out.path().join("answers/index.html").is_file());
+        // A second run replaces what the first inserted.
+        pages(out.path())?;
+        let again = fs::read_to_string(out.path().join("index.html"))?;
+        assert_eq!(again, home);
+        Ok(())
+    }
+}
