@@ -206,6 +206,9 @@ fn candidates_reach_only_their_own_data(w: &World) {
 
 fn reports_are_idempotent(w: &World) -> Report {
     let sent = report("ok");
+    let none = w.get("/api/v1/reports/latest", &w.ada);
+    assert_eq!(none.status, 404, "{}", none.body);
+    assert!(none.body.contains("sre-check upload"), "{}", none.body);
     let stored = w.post_report(&w.ada, &sent);
     assert_eq!(stored.status, 201, "{}", stored.body);
     assert_eq!(stored.json()["digest"], sent.digest());
@@ -217,6 +220,14 @@ fn reports_are_idempotent(w: &World) -> Report {
         duplicate.json()["received_at"],
         stored.json()["received_at"]
     );
+    // The site's results page reads the newest report as uploaded; only its owner reaches it.
+    let latest = w.get("/api/v1/reports/latest", &w.ada);
+    assert_eq!(latest.status, 200, "{}", latest.body);
+    assert_eq!(
+        latest.json(),
+        serde_json::to_value(&sent).unwrap_or_default()
+    );
+    assert_eq!(w.get("/api/v1/reports/latest", &w.bob).status, 404);
     sent
 }
 

@@ -15,7 +15,7 @@ use sre_model::{AnswerSlot, Report, Topic};
 
 use super::auth::CandidateAuth;
 use super::conditional::{self, etag};
-use super::{ANSWER_TEXT_LIMIT, ApiJson, ApiPath, AppState, bytes_rejection, json_with};
+use super::{ANSWER_TEXT_LIMIT, ApiJson, ApiPath, AppState, bytes_rejection, json_text, json_with};
 use crate::challenge;
 use crate::error::ApiError;
 use crate::store::answers::{self, PutOutcome, VersionMeta};
@@ -285,6 +285,22 @@ pub async fn post_report(
         json!({ "digest": meta.digest, "received_at": meta.received_at, "overall": meta.overall,
             "counts": meta.counts, "duplicate": duplicate, "warnings": warnings }),
     ))
+}
+
+/// `GET /reports/latest`: the candidate's newest report as it was uploaded, for the site's results
+/// page; 404 before the first upload.
+pub async fn latest_report(
+    State(state): State<AppState>,
+    CandidateAuth(candidate): CandidateAuth,
+) -> Result<Response, ApiError> {
+    let body = reports::latest_body(&state.db, &candidate.id)
+        .await?
+        .ok_or_else(|| {
+            ApiError::not_found(
+                "no report uploaded yet: run `sre-check upload` in your working copy",
+            )
+        })?;
+    Ok(json_text(body))
 }
 
 /// `POST /submit`: freezes the candidate's answers and reports. Idempotent: submitting again

@@ -86,6 +86,7 @@ pub fn router(state: AppState, options: &Options) -> Router {
             "/reports",
             limited(post(candidate::post_report), REPORT_BODY_LIMIT),
         )
+        .route("/reports/latest", get(candidate::latest_report))
         .route(
             "/submit",
             limited(post(candidate::submit), SMALL_BODY_LIMIT),
@@ -279,6 +280,18 @@ impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for ApiPath
             .map(|Path(value)| ApiPath(value))
             .map_err(|e: PathRejection| ApiError::bad_request("bad_path", e.body_text()))
     }
+}
+
+/// A reply whose body is JSON already serialized (a stored report, as it was uploaded).
+pub fn json_text(body: String) -> Response {
+    (
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        )],
+        body,
+    )
+        .into_response()
 }
 
 /// A JSON response with extra headers.

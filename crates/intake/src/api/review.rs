@@ -8,7 +8,7 @@
 
 use axum::Json;
 use axum::extract::State;
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -16,7 +16,7 @@ use sre_model::{Report, hints};
 
 use super::auth::ReviewerAuth;
 use super::candidate::known_slot;
-use super::{ApiJson, ApiPath, AppState};
+use super::{ApiJson, ApiPath, AppState, json_text};
 use crate::error::ApiError;
 use crate::invites::{self, InviteError, InviteRequest};
 use crate::render::answer_html;
@@ -329,16 +329,5 @@ pub async fn report(
     let body = reports::body(&state.db, &id, &digest)
         .await?
         .ok_or_else(|| ApiError::not_found(format!("no report `{}`", digest.escape_debug())))?;
-    Ok(json_with_text(body))
-}
-
-fn json_with_text(body: String) -> Response {
-    (
-        [(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/json"),
-        )],
-        body,
-    )
-        .into_response()
+    Ok(json_text(body))
 }

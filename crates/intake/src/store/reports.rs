@@ -157,6 +157,17 @@ pub async fn list(db: &Db, candidate: Option<&str>) -> sqlx::Result<Vec<ReportMe
     rows.iter().map(meta).collect()
 }
 
+/// The stored JSON of a candidate's newest report.
+pub async fn latest_body(db: &Db, candidate: &str) -> sqlx::Result<Option<String>> {
+    let row = sqlx::query(
+        "SELECT body FROM reports WHERE candidate_id = $1 ORDER BY received_at DESC, digest LIMIT 1",
+    )
+    .bind(candidate)
+    .fetch_optional(&db.read)
+    .await?;
+    row.map(|r| r.try_get("body")).transpose()
+}
+
 /// The stored JSON of one report.
 pub async fn body(db: &Db, candidate: &str, digest: &str) -> sqlx::Result<Option<String>> {
     let row = sqlx::query("SELECT body FROM reports WHERE candidate_id = $1 AND digest = $2")
