@@ -9,10 +9,12 @@
 //!   "checks": { "answers": "pass", "build": "fail" },
 //!   "evidence": { "build": ["Permission denied"] },
 //!   "hint": { "build": ["become"] },
-//!   "delete": ["infrastructure/infra.txt"] }
+//!   "delete": ["infrastructure/infra.txt"],
+//!   "signals": { "rollback": true, "rpo-rto": false } }
 //! ```
 //! `checks` must list every check of the topic; `evidence`/`hint` list substrings that must appear;
-//! `delete` removes starter files before the run.
+//! `delete` removes starter files before the run; `signals` (optional) gives the reviewer hints the
+//! topic must report, by id: present or not.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -41,6 +43,9 @@ pub struct Expected {
     /// Starter files to remove before the run.
     #[serde(default)]
     pub delete: Vec<String>,
+    /// Reviewer hints (signals) the topic must report, by id: present or not.
+    #[serde(default)]
+    pub signals: BTreeMap<String, bool>,
 }
 
 /// A fixture folder: an overlay and its expectations.
@@ -229,6 +234,16 @@ pub fn check_fixture(topic: &str, fixture: &Fixture) -> anyhow::Result<()> {
                     problems.push(format!("check `{id}`: {field} lacks `{needle}`:\n{text}"));
                 }
             }
+        }
+    }
+    for (id, present) in &fixture.expected.signals {
+        match topic_report.signals.iter().find(|s| &s.id == id) {
+            None => problems.push(format!("signal `{id}` is not in the report")),
+            Some(s) if s.present != *present => problems.push(format!(
+                "signal `{id}` ({}): expected present = {present}, got {}",
+                s.label, s.present
+            )),
+            Some(_) => {}
         }
     }
     if out.status.code() != Some(fixture.expected.exit) {

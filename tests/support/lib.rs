@@ -5,12 +5,17 @@
 //! - [`static_server`]: serves a folder on a free loopback port, like any static host.
 //! - [`browser`]: chromedriver + headless Chromium with this machine's flags, one per test.
 //! - [`wait`]: polling the page until an element or a text appears.
+//! - [`checker`]: running `sre-check` on fixture folders.
+//! - [`postgres`]: a throwaway PostgreSQL server.
+//! - [`intake`]: a real `sre-intake` with its database, and an HTTP client.
 
 pub mod browser;
 pub mod checker;
 pub mod site;
 pub mod static_server;
 pub mod wait;
+pub mod intake;
+pub mod postgres;
 
 use std::path::PathBuf;
 
