@@ -122,7 +122,8 @@ fn submit_section(challenge: &Challenge) -> impl IntoView + use<> {
             }
         });
     };
-    move || match sync.status.get() {
+    move || {
+        match sync.status.get() {
         SyncStatus::Submitted(at) => view! {
             <section aria-labelledby="submit-title">
                 <h2 id="submit-title">"Submitted"</h2>
@@ -155,5 +156,6 @@ fn submit_section(challenge: &Challenge) -> impl IntoView + use<> {
             </section>
         }
         .into_any(),
+    }
     }
 }

@@ -36,7 +36,11 @@ pub fn AnswerEditor(
     };
     let (title, file, markdown) = (slot.title.clone(), slot.file.clone(), slot.markdown);
     let words = move || state.text.with(|t| t.split_whitespace().count());
-    let file_note = if slot.markdown { "Markdown" } else { "plain text" };
+    let file_note = if slot.markdown {
+        "Markdown"
+    } else {
+        "plain text"
+    };
 
     let preview_button = slot.markdown.then(|| {
         view! {
@@ -47,9 +51,7 @@ pub fn AnswerEditor(
             </button>
         }
     });
-    let preview_panel = slot
-        .markdown
-        .then(|| preview_panel(&slot, state, preview));
+    let preview_panel = slot.markdown.then(|| preview_panel(&slot, state, preview));
 
     view! {
         <section class="answer" aria-labelledby=format!("{input_id}-title")>

@@ -18,7 +18,10 @@ pub fn Header(
             SyncStatus::Busy => ("busy", "Saving to the server…".to_owned()),
             SyncStatus::Synced => ("synced", "All answers are on the server".to_owned()),
             SyncStatus::NeedsYou => ("attention", "An answer needs your choice".to_owned()),
-            SyncStatus::Retrying(reason) => ("offline", format!("Not on the server yet: {reason}. Retrying…")),
+            SyncStatus::Retrying(reason) => (
+                "offline",
+                format!("Not on the server yet: {reason}. Retrying…"),
+            ),
             SyncStatus::Stopped(reason) => ("error", format!("Not syncing: {reason}")),
             SyncStatus::Submitted(_) => ("synced", "Submitted".to_owned()),
         };

@@ -13,23 +13,24 @@ use crate::storage::{self, Invite};
 /// `base` is the path of the site's base URL (`/`).
 pub fn take_from_address(base: &str) -> Option<Invite> {
     let location = window().location();
-    if let Some(invite) = location
-        .href()
-        .ok()
-        .and_then(|href| from_url(&href, base))
-    {
+    if let Some(invite) = location.href().ok().and_then(|href| from_url(&href, base)) {
         // Stored before the address is cleaned: if storing fails the link still works on reload.
         if storage::set_invite(&invite).is_ok() {
             let clean = format!(
                 "{}{}",
                 base,
-                match location.pathname().ok().and_then(|p| p.strip_prefix(base).map(str::to_owned)) {
+                match location
+                    .pathname()
+                    .ok()
+                    .and_then(|p| p.strip_prefix(base).map(str::to_owned))
+                {
                     Some(rest) if !rest.starts_with(site::INVITE_PATH) => rest,
                     _ => String::new(),
                 }
             );
             if let Ok(history) = window().history() {
-                let _ = history.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&clean));
+                let _ =
+                    history.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&clean));
             }
         }
         return Some(invite);

@@ -32,7 +32,11 @@ thread_local! {
 
 /// Renders `markdown`, written in the answer file `document`, to safe HTML and hands it to `done`.
 /// Starts the worker on first use. An error means the worker could not start.
-pub fn render(document: &str, markdown: &str, done: impl FnOnce(String) + 'static) -> Result<(), String> {
+pub fn render(
+    document: &str,
+    markdown: &str,
+    done: impl FnOnce(String) + 'static,
+) -> Result<(), String> {
     CLIENT.with(|client| {
         let mut client = client.borrow_mut();
         if client.worker.is_none() {

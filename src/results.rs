@@ -88,7 +88,8 @@ pub fn ResultsPage(
             .into_any();
         }
         match report.get() {
-            None => view! { <p class="status" role="status">"Loading the latest report…"</p> }.into_any(),
+            None => view! { <p class="status" role="status">"Loading the latest report…"</p> }
+                .into_any(),
             Some(Err(reason)) => view! {
                 <div class="status error" role="alert">
                     <p>"Could not load the report: " {reason}</p>
@@ -122,7 +123,10 @@ fn report_view(challenge: &Challenge, report: &Report) -> impl IntoView {
                 .checks
                 .iter()
                 .map(|check| {
-                    let hint = check.hint.clone().map(|h| view! { <p class="hint">"Hint: " {h}</p> });
+                    let hint = check
+                        .hint
+                        .clone()
+                        .map(|h| view! { <p class="hint">"Hint: " {h}</p> });
                     let evidence = (!check.evidence.is_empty()).then(|| {
                         view! {
                             <details><summary>"Evidence"</summary>

@@ -175,7 +175,10 @@ mod tests {
         assert_eq!(Route::parse("answers"), Route::Answers);
         assert_eq!(Route::parse("results/"), Route::Results);
         assert_eq!(Route::parse("invite/abc"), Route::NotFound);
-        assert_eq!(Route::Home.fragment().as_deref(), Some("challenge/readme.html"));
+        assert_eq!(
+            Route::Home.fragment().as_deref(),
+            Some("challenge/readme.html")
+        );
         assert_eq!(Route::Answers.fragment(), None);
     }
 }

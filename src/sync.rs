@@ -198,10 +198,7 @@ async fn run() {
             SyncStatus::Stopped(reason)
         }
     };
-    if !matches!(
-        engine.sync.status.get_untracked(),
-        SyncStatus::Submitted(_)
-    ) {
+    if !matches!(engine.sync.status.get_untracked(), SyncStatus::Submitted(_)) {
         engine.sync.status.set(status);
     }
 }
@@ -236,10 +233,7 @@ impl Engine {
             }
             self.connected.set(true);
         }
-        if matches!(
-            self.sync.status.get_untracked(),
-            SyncStatus::Submitted(_)
-        ) {
+        if matches!(self.sync.status.get_untracked(), SyncStatus::Submitted(_)) {
             self.mark_all();
             return Ok(());
         }
@@ -312,8 +306,8 @@ impl Engine {
         let theirs_hash = text_hash(&theirs.text);
         let mine = state.text.get_untracked();
         let mine_hash = text_hash(&mine);
-        let unchanged_here = !self.answers.is_stored(id)
-            || storage::synced(id).map(|s| s.hash) == Some(mine_hash);
+        let unchanged_here =
+            !self.answers.is_stored(id) || storage::synced(id).map(|s| s.hash) == Some(mine_hash);
         let synced = Synced {
             version: theirs.version,
             hash: theirs_hash,

@@ -11,11 +11,11 @@
 
 pub mod browser;
 pub mod checker;
+pub mod intake;
+pub mod postgres;
 pub mod site;
 pub mod static_server;
 pub mod wait;
-pub mod intake;
-pub mod postgres;
 
 use std::path::PathBuf;
 

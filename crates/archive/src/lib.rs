@@ -194,7 +194,9 @@ fn put32(out: &mut Vec<u8>, value: u32) {
 fn is_relative_path(name: &str) -> bool {
     !name.is_empty()
         && !name.contains(['\\', '\0'])
-        && name.split('/').all(|s| !s.is_empty() && s != "." && s != "..")
+        && name
+            .split('/')
+            .all(|s| !s.is_empty() && s != "." && s != "..")
 }
 
 /// CRC-32 (IEEE 802.3, the one zip uses), bit by bit: no table, so a few bytes of code; fast
@@ -232,7 +234,8 @@ mod tests {
             .map(|i| {
                 let mut file = archive.by_index(i).expect("entry");
                 let mut data = Vec::new();
-                file.read_to_end(&mut data).expect("stored data with a good CRC");
+                file.read_to_end(&mut data)
+                    .expect("stored data with a good CRC");
                 (file.name().to_owned(), data, file.unix_mode())
             })
             .collect()
@@ -243,7 +246,8 @@ mod tests {
         let mut zip = ZipWriter::new(WHEN);
         zip.add("sre-challenge/README.md", b"# SRE Challenge\n")
             .expect("add");
-        zip.add("sre-challenge/postgres/empty.sql", b"").expect("add");
+        zip.add("sre-challenge/postgres/empty.sql", b"")
+            .expect("add");
         zip.add("sre-challenge/notes/réponse.md", "été ✓".as_bytes())
             .expect("add");
         let files = read_back(zip.finish().expect("finish"));
@@ -281,7 +285,14 @@ mod tests {
         let file = archive.by_index(0).expect("entry");
         let t = file.last_modified().expect("a time");
         assert_eq!(
-            (t.year(), t.month(), t.day(), t.hour(), t.minute(), t.second()),
+            (
+                t.year(),
+                t.month(),
+                t.day(),
+                t.hour(),
+                t.minute(),
+                t.second()
+            ),
             (2026, 3, 14, 15, 9, 26)
         );
     }

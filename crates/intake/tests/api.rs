@@ -234,7 +234,10 @@ fn reviewers_read_everything(w: &World, sent: &Report) -> String {
         .unwrap_or_default()
         .to_owned();
     assert_eq!(ada["status"], "in_progress");
-    assert_eq!(ada["last_activity_at"], ada["report"]["received_at"], "the report came last");
+    assert_eq!(
+        ada["last_activity_at"], ada["report"]["received_at"],
+        "the report came last"
+    );
     assert_eq!(ada["answers"]["written"], 2);
     assert_eq!(ada["report"]["counts"]["fail"], 1);
     let bob = items(&list["candidates"])

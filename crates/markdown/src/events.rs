@@ -154,7 +154,7 @@ enum Kept {
     /// Its URL was refused: only its text remains.
     Dropped,
     /// Written as it is.
-    Kept,
+    AsWritten,
     /// An image written inside a link to itself ([`LinkMap::with_image_links`]).
     Linked,
 }
@@ -197,7 +197,7 @@ impl SafeEvents<'_> {
                     self.kept.push(Kept::Dropped);
                     return;
                 };
-                self.kept.push(Kept::Kept);
+                self.kept.push(Kept::AsWritten);
                 Event::Start(Tag::Link {
                     link_type,
                     dest_url: CowStr::from(url),
@@ -225,7 +225,7 @@ impl SafeEvents<'_> {
                         id: CowStr::from(""),
                     }));
                 } else {
-                    self.kept.push(Kept::Kept);
+                    self.kept.push(Kept::AsWritten);
                 }
                 Event::Start(Tag::Image {
                     link_type,
@@ -235,9 +235,9 @@ impl SafeEvents<'_> {
                 })
             }
             Event::End(end @ (TagEnd::Link | TagEnd::Image)) => {
-                match self.kept.pop().unwrap_or(Kept::Kept) {
+                match self.kept.pop().unwrap_or(Kept::AsWritten) {
                     Kept::Dropped => return,
-                    Kept::Kept => Event::End(end),
+                    Kept::AsWritten => Event::End(end),
                     Kept::Linked => {
                         out.push(Event::End(end));
                         Event::End(TagEnd::Link)

@@ -159,7 +159,8 @@ fn compose(template: &str, page: &Page, data: &str) -> Result<String> {
     let Some(body_end) = template[body_tag..].find('>').map(|i| body_tag + i + 1) else {
         bail!("index.html has an unterminated <body> tag");
     };
-    let (Some(title_start), Some(title_end)) = (template.find("<title>"), template.find("</title>"))
+    let (Some(title_start), Some(title_end)) =
+        (template.find("<title>"), template.find("</title>"))
     else {
         bail!("index.html has no <title>");
     };

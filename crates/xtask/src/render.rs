@@ -318,9 +318,8 @@ mod tests {
     #[test]
     fn the_starter_kit_holds_every_handed_out_file_under_one_folder() -> Result<()> {
         let rendered = plan(&real_content())?;
-        let manifest = Manifest::from_toml(&fs::read_to_string(
-            real_content().join("challenge.toml"),
-        )?)?;
+        let manifest =
+            Manifest::from_toml(&fs::read_to_string(real_content().join("challenge.toml"))?)?;
         let kit = &rendered.archives[&site::starter_kit(&manifest.challenge.version)];
         // The end of central directory record: entry count at offset 10.
         let end = kit.len() - 22;

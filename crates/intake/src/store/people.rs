@@ -181,13 +181,11 @@ pub async fn all_candidates(db: &Db) -> sqlx::Result<Vec<Candidate>> {
 /// candidate had already submitted).
 pub async fn submit(db: &Db, id: &str) -> sqlx::Result<String> {
     let at = now();
-    sqlx::query(
-        "UPDATE candidates SET submitted_at = $1 WHERE id = $2 AND submitted_at IS NULL",
-    )
-    .bind(&at)
-    .bind(id)
-    .execute(&db.write)
-    .await?;
+    sqlx::query("UPDATE candidates SET submitted_at = $1 WHERE id = $2 AND submitted_at IS NULL")
+        .bind(&at)
+        .bind(id)
+        .execute(&db.write)
+        .await?;
     let row = sqlx::query("SELECT submitted_at FROM candidates WHERE id = $1")
         .bind(id)
         .fetch_one(&db.write)
