@@ -74,9 +74,13 @@ pub fn load() {
 /// Runs `wasm_bindgen({module_or_path})`, the init function `review.js` defines; the app's `main`
 /// then mounts it.
 fn start_app() {
-    let init = Reflect::get(&js_sys::global(), &JsValue::from_str("wasm_bindgen"))
-        .ok()
-        .and_then(|f| f.dyn_into::<Function>().ok());
+    // `review.js` declares `let wasm_bindgen` at the top of a classic script: a global binding
+    // that is not a property of `window`, so it is read by name from the global scope.
+    let init =
+        Function::new_no_args("return typeof wasm_bindgen === 'function' ? wasm_bindgen : null")
+            .call0(&JsValue::NULL)
+            .ok()
+            .and_then(|f| f.dyn_into::<Function>().ok());
     let Some(init) = init else {
         return failed(&format!("{APP_SCRIPT} is not the reviewer app"));
     };
