@@ -3,9 +3,9 @@
 # Sourced, not executed.
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-# Tools the project installs outside the system package manager (npm's binaryen).
+# Tools the project installs outside the system package manager (npm's binaryen, pip's zizmor).
 TOOLS_DIR=${SRE_TOOLS_DIR:-$ROOT/.tools}
-export PATH="$TOOLS_DIR/node_modules/.bin:$HOME/.cargo/bin:$PATH"
+export PATH="$TOOLS_DIR/node_modules/.bin:$TOOLS_DIR/venv/bin:$HOME/.cargo/bin:$PATH"
 
 log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }

@@ -71,7 +71,7 @@ pub fn AnswersPage(
                 <h2 id="export-title">"Export"</h2>
                 <p>"One .zip with every answer under the file name the challenge expects, to keep, \
                     to email, or to unzip over your working copy."</p>
-                <button type="button" on:click=on_export>"Export all answers (.zip)"</button>
+                <button type="button" class="export" on:click=on_export>"Export all answers (.zip)"</button>
                 {move || export_error.get().map(|e| view! { <p class="status error" role="alert">{e}</p> })}
             </section>
             {move || if sync.has_server() { submit_section(&challenge).into_any() } else {
@@ -136,7 +136,7 @@ fn submit_section(challenge: &Challenge) -> impl IntoView + use<> {
             <section aria-labelledby="submit-title">
                 <h2 id="submit-title">"Submit"</h2>
                 <p>"When you are done, submit: your answers become read-only and the reviewers are told."</p>
-                <button type="button" class="primary" on:click=move |_| {
+                <button type="button" class="primary submit" on:click=move |_| {
                     error.set(None);
                     if let Some(d) = dialog.get() { let _ = d.show_modal(); }
                 }>"Submit…"</button>

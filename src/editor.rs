@@ -151,9 +151,9 @@ fn conflict(id: &str, state: AnswerState) -> Option<AnyView> {
                             <summary>"Show the server's text"</summary>
                             <pre class="server-text">{text}</pre>
                         </details>
-                        <button type="button" on:click=move |_| sync::keep_mine(&keep)>"Keep mine"</button>
+                        <button type="button" class="keep-mine" on:click=move |_| sync::keep_mine(&keep)>"Keep mine"</button>
                         " "
-                        <button type="button" on:click=move |_| sync::use_theirs(&take)>"Use the server's"</button>
+                        <button type="button" class="use-theirs" on:click=move |_| sync::use_theirs(&take)>"Use the server's"</button>
                     </div>
                 }
                 .into_any(),

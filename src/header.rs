@@ -32,6 +32,11 @@ pub fn Header(
     };
     view! {
         <header class="site-header">
+            // `#main` resolves against the base URL, not this page: the click is handled here.
+            <a class="skip-link" href="#main" on:click=|event| {
+                event.prevent_default();
+                crate::route::focus_main();
+            }>"Skip to content"</a>
             <a class="site-title" href=site::HOME_ROUTE>{title}</a>
             <nav class="site-nav" aria-label="Site">
                 <a href=site::ANSWERS_ROUTE>"Your answers"</a>

@@ -90,9 +90,9 @@ impl Router {
     }
 }
 
-/// Moves the focus to the new page's content, so that keyboard and screen reader users start
-/// there instead of at the link that no longer exists.
-fn focus_main() {
+/// Moves the focus to the page's content (after a navigation, and for the skip link), so that
+/// keyboard and screen reader users start there instead of at a link that no longer exists.
+pub fn focus_main() {
     if let Some(main) = document()
         .get_element_by_id("main")
         .and_then(|e| e.dyn_into::<HtmlElement>().ok())
@@ -134,6 +134,10 @@ fn page_link(event: &MouseEvent, base: &str) -> Option<(String, Route)> {
     let target: web_sys::Element = event.target()?.dyn_into().ok()?;
     let anchor: HtmlAnchorElement = target.closest("a[href]").ok()??.dyn_into().ok()?;
     if !anchor.target().is_empty() || anchor.has_attribute("download") {
+        return None;
+    }
+    // `#main` (the skip link) names a place on this page, whatever the base URL resolves it to.
+    if anchor.get_attribute("href")?.starts_with('#') {
         return None;
     }
     let href = anchor.href();

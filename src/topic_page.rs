@@ -56,6 +56,10 @@ pub fn TopicPage(
         <div class="topic-page">
             <p class="breadcrumb">
                 <a href=site::HOME_ROUTE>"All topics"</a>
+                // The print view (style.css) keeps the instructions and the answers as text.
+                <button type="button" class="link print" on:click=|_| {
+                    let _ = window().print();
+                }>"Print this topic"</button>
             </p>
             <Fragment url=site::topic_fragment(topic.id) what="this topic" />
             {criteria}

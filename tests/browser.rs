@@ -5,6 +5,7 @@
 use anyhow::{Context, Result, ensure};
 use fantoccini::Locator;
 use sre_e2e::browser::with_browser;
+use sre_e2e::page;
 use sre_e2e::site::{built_dist, copy_of, manifest};
 use sre_e2e::static_server::StaticServer;
 use sre_e2e::wait;
@@ -66,11 +67,10 @@ async fn a_topic_link_opens_its_page_without_reloading() -> Result<()> {
     let server = StaticServer::start(&built_dist()?)?;
     with_browser(|client| async move {
         client.goto(&server.url("/")).await?;
-        let link = wait::element(&client, ".topic-list a[href='topic/leadership']").await?;
-        // A marker on the window survives client-side navigation and dies with a reload:
-        // the static server has no /topic/leadership file, so a reload would be a 404.
+        wait::element(&client, ".topic-list a[href='topic/leadership']").await?;
+        // A marker on the window survives client-side navigation and dies with a reload.
         client.execute("window.__noReload = true", vec![]).await?;
-        link.click().await?;
+        page::click(&client, ".topic-list a[href='topic/leadership']").await?;
 
         wait::path(&client, "/topic/leadership").await?;
         let heading = wait::element(&client, ".topic-page h2")
@@ -100,25 +100,27 @@ async fn a_topic_link_opens_its_page_without_reloading() -> Result<()> {
 }
 
 #[tokio::test]
-async fn a_missing_manifest_is_an_error_the_candidate_can_read() -> Result<()> {
+async fn a_page_without_the_manifest_is_an_error_the_candidate_can_read() -> Result<()> {
     let broken = copy_of(&built_dist()?)?;
-    std::fs::remove_file(broken.path().join(sre_model::site::MANIFEST_JSON))
-        .context("removing the manifest from the copy")?;
+    let index = broken.path().join("index.html");
+    let html = std::fs::read_to_string(&index).context("reading the copy's index.html")?;
+    let id = format!("id=\"{}\"", sre_model::site::element::MANIFEST);
+    ensure!(html.contains(&id), "index.html carries no manifest element");
+    // A hand-made or stale page: the manifest element is not there.
+    std::fs::write(&index, html.replace(&id, "id=\"something-else\""))
+        .context("writing the broken index.html")?;
     let server = StaticServer::start(broken.path())?;
     with_browser(|client| async move {
         client.goto(&server.url("/")).await?;
         let alert = wait::element(&client, "[role=alert]").await?.text().await?;
         ensure!(
-            alert.contains("Could not load the challenge")
-                && alert.contains("challenge/manifest.json: HTTP 404"),
+            alert.contains("The challenge could not start") && alert.contains("trunk build"),
             "alert says {alert:?}"
         );
+        // The error replaces the prerendered page: what shows is what to fix.
         ensure!(
-            client
-                .find(Locator::Css("[role=alert] button"))
-                .await
-                .is_ok(),
-            "no way to try again"
+            client.find(Locator::Css("#prerendered")).await.is_err(),
+            "the prerendered page is still there"
         );
         Ok(())
     })

@@ -1,11 +1,10 @@
 //! sre-check's core against the real Docker engine: the answers fixtures, and Ctrl-C in the middle
 //! of a Docker build leaves nothing behind.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
-use sre_e2e::checker::{self, containers_with_label, sre_check_bin};
+use sre_e2e::checker::{self, BackgroundRun, containers_with_label, sre_check_bin};
 
 #[test]
 fn leadership_fixtures() {
@@ -44,26 +43,8 @@ fn ctrl_c_during_a_build_stops_the_run_and_removes_its_containers() {
     )
     .unwrap();
 
-    let mut child = Command::new(sre_check_bin())
-        .args(["run", "--topic", "iac", "--dir"])
-        .arg(&work)
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let stderr = BufReader::new(child.stderr.take().unwrap());
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for line in stderr.lines().map_while(Result::ok) {
-            let _ = tx.send(line);
-        }
-    });
-    let run_label = rx
-        .recv_timeout(Duration::from_secs(30))
-        .ok()
-        .and_then(|l| l.split_whitespace().last().map(str::to_owned))
-        .filter(|l| l.starts_with("io.sre-check.run="))
-        .expect("sre-check names the run label first");
+    let run = BackgroundRun::start(&work, "iac");
+    let run_label = run.run_label.clone();
 
     let build_running =
         || docker_stdout(&["ps", "--no-trunc", "--format", "{{.Command}}"]).contains(&marker);
@@ -73,23 +54,7 @@ fn ctrl_c_during_a_build_stops_the_run_and_removes_its_containers() {
         std::thread::sleep(Duration::from_millis(200));
     }
 
-    let interrupted = Instant::now();
-    let kill = Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(kill.success());
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        assert!(
-            interrupted.elapsed() < Duration::from_secs(60),
-            "sre-check did not stop after Ctrl-C"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    };
-    let rest: Vec<String> = rx.try_iter().collect();
+    let (status, rest) = run.interrupt(Duration::from_secs(60));
     assert_eq!(
         status.code(),
         Some(2),

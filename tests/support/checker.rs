@@ -1,7 +1,8 @@
 //! Running `sre-check` on fixtures, Exercism style: every folder under
 //! `tests/fixtures/solutions/<topic>/` and `tests/fixtures/broken/<topic>/<case>/` is an overlay
 //! copied onto a fresh `sre-check init` directory, with an `expected.json` saying what the checker
-//! must conclude. Adding a case is adding a folder.
+//! must conclude. Adding a case is adding a folder. A broken case can also start from another
+//! fixture (`base`) and make small text edits to it (`edit`): see [`Expected`].
 //!
 //! `expected.json`:
 //! ```json
@@ -15,10 +16,18 @@
 //! `checks` must list every check of the topic; `evidence`/`hint` list substrings that must appear;
 //! `delete` removes starter files before the run; `signals` (optional) gives the reviewer hints the
 //! topic must report, by id: present or not.
+//!
+//! A broken case that differs from the solution by a line or two says only that:
+//! `"base": "solutions/os"` overlays that fixture first, and
+//! `"edit": [{ "file": "packaging/postrm", "from": "exit 0", "to": "exit 1" }]` then replaces text
+//! that must occur exactly once (so an edit that no longer applies fails loudly).
 
 use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::{Child, Command, ExitStatus, Output, Stdio};
+use std::sync::mpsc::Receiver;
+use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail, ensure};
 use serde::Deserialize;
@@ -34,6 +43,10 @@ pub struct Expected {
     pub exit: i32,
     /// Status of each check of the topic, by check id.
     pub checks: BTreeMap<String, String>,
+    /// A fixture folder overlaid first, relative to tests/fixtures (e.g. `solutions/monitoring`):
+    /// a broken case is then the reference solution plus its one mistake.
+    #[serde(default)]
+    pub base: Option<String>,
     /// Substrings each check's evidence must contain.
     #[serde(default)]
     pub evidence: BTreeMap<String, Vec<String>>,
@@ -46,6 +59,22 @@ pub struct Expected {
     /// Reviewer hints (signals) the topic must report, by id: present or not.
     #[serde(default)]
     pub signals: BTreeMap<String, bool>,
+    /// Text edits made after the overlays; each `from` must occur exactly once, so a case cannot
+    /// silently stop testing what it names.
+    #[serde(default)]
+    pub edit: Vec<Edit>,
+}
+
+/// Replaces `from`, which must occur exactly once in `file`, with `to`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Edit {
+    /// Path in the working copy.
+    pub file: String,
+    /// The text to replace.
+    pub from: String,
+    /// Its replacement.
+    pub to: String,
 }
 
 /// A fixture folder: an overlay and its expectations.
@@ -126,7 +155,24 @@ pub fn prepare(fixture: &Fixture) -> anyhow::Result<tempfile::TempDir> {
         "sre-check init failed: {}",
         String::from_utf8_lossy(&out.stderr)
     );
+    if let Some(base) = &fixture.expected.base {
+        overlay(&repo_root().join("tests/fixtures").join(base), &work)
+            .with_context(|| format!("{}: overlaying its base {base}", fixture.name))?;
+    }
     overlay(&fixture.dir, &work)?;
+    for edit in &fixture.expected.edit {
+        let path = work.join(&edit.file);
+        let text = std::fs::read_to_string(&path)
+            .with_context(|| format!("{}: reading {} to edit it", fixture.name, edit.file))?;
+        let found = text.matches(edit.from.as_str()).count();
+        ensure!(
+            found == 1,
+            "{}: the edit of {} expects its `from` text once, found it {found} times",
+            fixture.name,
+            edit.file
+        );
+        std::fs::write(&path, text.replacen(edit.from.as_str(), &edit.to, 1))?;
+    }
     for path in &fixture.expected.delete {
         std::fs::remove_file(work.join(path))
             .with_context(|| format!("{}: deleting {path}", fixture.name))?;
@@ -311,18 +357,81 @@ pub fn check_all(topic: &str, jobs: usize) -> anyhow::Result<()> {
 
 /// Ids of containers that carry `label` (`key=value`), running or not.
 pub fn containers_with_label(label: &str) -> Vec<String> {
+    docker_objects(&["ps", "--all", "--quiet"], label)
+}
+
+/// What `docker <list…> --filter label=<label>` prints, one item a word: e.g.
+/// `docker_objects(&["volume", "ls", "--quiet"], "com.docker.compose.project=x")`.
+pub fn docker_objects(list: &[&str], label: &str) -> Vec<String> {
     let out = Command::new("docker")
-        .args([
-            "ps",
-            "--all",
-            "--quiet",
-            "--filter",
-            &format!("label={label}"),
-        ])
+        .args(list)
+        .args(["--filter", &format!("label={label}")])
         .output()
         .expect("docker runs");
     String::from_utf8_lossy(&out.stdout)
         .split_whitespace()
         .map(str::to_owned)
         .collect()
+}
+
+/// A `sre-check run` in the background, its stderr arriving line by line, to interrupt it.
+pub struct BackgroundRun {
+    child: Child,
+    /// Its stderr lines, as they come.
+    pub stderr: Receiver<String>,
+    /// `io.sre-check.run=<id>`: the label of the run's Docker objects (its first stderr line).
+    pub run_label: String,
+}
+
+impl BackgroundRun {
+    /// Starts `sre-check run --topic <topic> --dir <work>` and reads its run label.
+    pub fn start(work: &Path, topic: &str) -> BackgroundRun {
+        let mut child = Command::new(sre_check_bin())
+            .args(["run", "--topic", topic, "--dir"])
+            .arg(work)
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("sre-check starts");
+        let stderr = BufReader::new(child.stderr.take().expect("stderr is piped"));
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in stderr.lines().map_while(Result::ok) {
+                let _ = tx.send(line);
+            }
+        });
+        let run_label = rx
+            .recv_timeout(Duration::from_secs(30))
+            .ok()
+            .and_then(|l| l.split_whitespace().last().map(str::to_owned))
+            .filter(|l| l.starts_with("io.sre-check.run="))
+            .expect("sre-check names the run label first");
+        BackgroundRun {
+            child,
+            stderr: rx,
+            run_label,
+        }
+    }
+
+    /// Sends SIGINT (Ctrl-C), waits for the exit (at most `within`), and returns the exit
+    /// status with the stderr lines not read yet.
+    pub fn interrupt(mut self, within: Duration) -> (ExitStatus, Vec<String>) {
+        let interrupted = Instant::now();
+        let kill = Command::new("kill")
+            .args(["-INT", &self.child.id().to_string()])
+            .status()
+            .expect("kill runs");
+        assert!(kill.success());
+        let status = loop {
+            if let Some(status) = self.child.try_wait().expect("waiting for sre-check") {
+                break status;
+            }
+            assert!(
+                interrupted.elapsed() < within,
+                "sre-check did not stop within {within:?} after Ctrl-C"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        };
+        (status, self.stderr.try_iter().collect())
+    }
 }

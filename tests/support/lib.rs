@@ -5,13 +5,16 @@
 //! - [`static_server`]: serves a folder on a free loopback port, like any static host.
 //! - [`browser`]: chromedriver + headless Chromium with this machine's flags, one per test.
 //! - [`wait`]: polling the page until an element or a text appears.
-//! - [`checker`]: running `sre-check` on fixture folders.
 //! - [`postgres`]: a throwaway PostgreSQL server.
 //! - [`intake`]: a real `sre-intake` with its database, and an HTTP client.
+//! - [`page`]: clicking, typing, catching downloads and stray scripts in the site.
+//! - [`answer_server`]: sre-intake's candidate API in miniature, serving the site too.
 
+pub mod answer_server;
 pub mod browser;
 pub mod checker;
 pub mod intake;
+pub mod page;
 pub mod postgres;
 pub mod site;
 pub mod static_server;

@@ -58,3 +58,31 @@ fn copy_dir(from: &Path, to: &Path) -> Result<()> {
     }
     Ok(())
 }
+
+/// A copy of the built site whose challenge is rendered again from a copy of content/ that
+/// `edit` changed (e.g. a README with hostile markdown), through the real build steps
+/// (`cargo xtask render`, then `cargo xtask pages`).
+pub fn rebuilt_with_content(edit: impl FnOnce(&Path) -> Result<()>) -> Result<tempfile::TempDir> {
+    let site = copy_of(&built_dist()?)?;
+    let content = copy_of(&repo_root().join("content"))?;
+    edit(content.path())?;
+    let out = site.path().to_str().context("site path is not UTF-8")?;
+    let content_arg = content
+        .path()
+        .to_str()
+        .context("content path is not UTF-8")?;
+    for args in [
+        vec!["xtask", "render", "--content", content_arg, "--out", out],
+        vec!["xtask", "pages", "--out", out],
+    ] {
+        let status = std::process::Command::new(env!("CARGO"))
+            .args(&args)
+            .current_dir(repo_root())
+            .status()
+            .with_context(|| format!("running cargo {}", args.join(" ")))?;
+        if !status.success() {
+            bail!("cargo {} failed: {status}", args.join(" "));
+        }
+    }
+    Ok(site)
+}

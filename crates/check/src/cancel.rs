@@ -6,6 +6,9 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 
 static REQUESTED: AtomicBool = AtomicBool::new(false);
+/// Set while the run removes its Docker objects: those commands must run even after a stop
+/// request (a second Ctrl-C still exits at once).
+static CLEANING_UP: AtomicBool = AtomicBool::new(false);
 
 /// Exit code when a second interrupt arrives during cleanup (128 + SIGINT, the shell convention).
 const EXIT_ON_SECOND_INTERRUPT: i32 = 130;
@@ -27,7 +30,18 @@ pub fn install() -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Whether the user asked the run to stop.
+/// Whether the current work should stop: the user asked the run to stop, and the run is not
+/// cleaning up.
 pub fn requested() -> bool {
+    REQUESTED.load(Ordering::SeqCst) && !CLEANING_UP.load(Ordering::SeqCst)
+}
+
+/// Whether the user asked the run to stop (also during the cleanup that follows).
+pub fn interrupted() -> bool {
     REQUESTED.load(Ordering::SeqCst)
+}
+
+/// Marks the start of the cleanup: from now on commands run to their end.
+pub fn begin_cleanup() {
+    CLEANING_UP.store(true, Ordering::SeqCst);
 }

@@ -74,6 +74,10 @@ pub struct RunArgs {
     /// Multiply every time limit by this factor (e.g. 2 on a slow machine or network).
     #[arg(long, value_name = "N", default_value_t = 1.0, value_parser = parse_factor)]
     pub timeout_factor: f64,
+    /// Topic II: the prometheus-postgres-exporter binary (a static Linux build) to hand to your
+    /// packaging script [default: the upstream release the challenge pins, downloaded once].
+    #[arg(long, value_name = "PATH")]
+    pub exporter_binary: Option<PathBuf>,
 }
 
 /// Options of `sre-check upload`.

@@ -662,3 +662,102 @@ pub fn tail(text: &str, n: usize) -> String {
     let lines: Vec<&str> = text.lines().collect();
     lines[lines.len().saturating_sub(n)..].join("\n")
 }
+
+/// Runs whose output is shown as it comes (topic II runs a candidate's script, then installs and
+/// purges its package in one container).
+impl Docker {
+    /// Like [`Docker::run`], calling `on_line` with each line the container prints.
+    pub fn run_with_lines(
+        &self,
+        spec: &RunSpec,
+        timeout: Duration,
+        on_line: &(dyn Fn(&str) + Sync),
+    ) -> Result<CommandOutput, RunError> {
+        let mut cmd = self.docker(&["run", "--rm"]);
+        cmd.args(self.label_args());
+        spec.push_args(&mut cmd);
+        process::run_with_lines(cmd, self.scaled(timeout), on_line)
+    }
+}
+
+/// Generic helpers first needed by the monitoring topic: checking compose files before a project
+/// exists, stopping, starting and removing one container, and listing what a project left behind.
+impl Docker {
+    /// `timeout` multiplied by `--timeout-factor`, for waits a topic measures itself (polling).
+    pub fn scale(&self, timeout: Duration) -> Duration {
+        self.scaled(timeout)
+    }
+
+    /// `docker compose config --quiet` on `files` (paths relative to `dir`): whether Compose accepts
+    /// them, before any project is made. A rejected file is an `Ok` with a non-zero status and
+    /// Compose's message; only a missing Compose or an engine problem is an `Err`.
+    pub fn compose_config_check(
+        &self,
+        dir: &Path,
+        files: &[PathBuf],
+    ) -> anyhow::Result<CommandOutput> {
+        let mut cmd = match &self.info.compose {
+            Some(ComposeCli::Plugin(_)) => self.docker(&["compose"]),
+            Some(ComposeCli::Standalone(_)) => Command::new("docker-compose"),
+            None => bail!(
+                "Docker Compose is not installed: install the Compose plugin \
+                 (https://docs.docker.com/compose/install/) so that `docker compose version` works"
+            ),
+        };
+        cmd.current_dir(dir);
+        for file in files {
+            cmd.arg("--file").arg(file);
+        }
+        cmd.args(["config", "--quiet"]);
+        Ok(process::run(cmd, QUICK)?)
+    }
+
+    /// Stops a running container (its stop signal, then SIGKILL after 10 s).
+    pub fn stop_container(&self, id: &str) -> anyhow::Result<()> {
+        let out = process::run(self.docker(&["stop", id]), QUICK)?;
+        if !out.success() {
+            bail!("stopping container {id} failed: {}", out.combined());
+        }
+        Ok(())
+    }
+
+    /// Starts a stopped container again, as it was.
+    pub fn start_container(&self, id: &str) -> anyhow::Result<()> {
+        let out = process::run(self.docker(&["start", id]), QUICK)?;
+        if !out.success() {
+            bail!("starting container {id} failed: {}", out.combined());
+        }
+        Ok(())
+    }
+
+    /// Removes a container (running or not) and its anonymous volumes.
+    pub fn remove_container(&self, id: &str) -> anyhow::Result<()> {
+        let out = process::run(self.docker(&["rm", "--force", "--volumes", id]), QUICK)?;
+        if !out.success() {
+            bail!("removing container {id} failed: {}", out.combined());
+        }
+        Ok(())
+    }
+
+    /// Containers, networks and volumes that still carry a compose project's label, as
+    /// `container <name>`, `network <name>`, `volume <name>`: empty after a clean `down --volumes`.
+    pub fn compose_leftovers(&self, project: &ComposeProject) -> anyhow::Result<Vec<String>> {
+        let filter = format!("label=com.docker.compose.project={}", project.name);
+        let kinds = [
+            ("container", ["ps", "--all"].as_slice(), "{{.Names}}"),
+            ("network", ["network", "ls"].as_slice(), "{{.Name}}"),
+            ("volume", ["volume", "ls"].as_slice(), "{{.Name}}"),
+        ];
+        let mut found = Vec::new();
+        for (kind, list, format) in kinds {
+            let mut args = list.to_vec();
+            args.extend(["--filter", &filter, "--format", format]);
+            let out = process::run(self.docker(&args), QUICK)?;
+            if !out.success() {
+                bail!("listing {kind}s failed: {}", out.combined());
+            }
+            found.extend(out.stdout.split_whitespace().map(|n| format!("{kind} {n}")));
+        }
+        Ok(found)
+    }
+}

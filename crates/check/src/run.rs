@@ -22,6 +22,7 @@ pub struct RunSettings {
     report_path: PathBuf,
     json: bool,
     timeout_factor: f64,
+    exporter_binary: Option<PathBuf>,
 }
 
 impl RunSettings {
@@ -38,12 +39,22 @@ impl RunSettings {
             .report
             .unwrap_or_else(|| workdir.path(".sre-check/report.json"));
         report_file::ensure_writable(&report_path)?;
+        let exporter_binary = args
+            .exporter_binary
+            .map(|path| {
+                path.canonicalize()
+                    .ok()
+                    .filter(|p| p.is_file())
+                    .with_context(|| format!("--exporter-binary {}: no such file", path.display()))
+            })
+            .transpose()?;
         Ok(RunSettings {
             workdir,
             topics,
             report_path,
             json: args.json,
             timeout_factor: args.timeout_factor,
+            exporter_binary,
         })
     }
 }
@@ -70,6 +81,7 @@ pub fn execute(settings: RunSettings) -> anyhow::Result<Status> {
         manifest,
         docker: docker.as_ref(),
         progress: &progress,
+        exporter_binary: settings.exporter_binary.as_deref(),
     };
     let started_at = OffsetDateTime::now_utc();
     let topics = {
@@ -113,7 +125,7 @@ pub fn execute(settings: RunSettings) -> anyhow::Result<Status> {
     };
     crate::ignore_broken_pipe(printed)?;
     eprintln!("report: {}", settings.report_path.display());
-    if cancel::requested() {
+    if cancel::interrupted() {
         anyhow::bail!(
             "interrupted: the containers of this run were removed; the report shows what ran"
         );
@@ -127,6 +139,7 @@ struct CleanupGuard<'a>(Option<&'a Docker>);
 impl Drop for CleanupGuard<'_> {
     fn drop(&mut self) {
         if let Some(docker) = self.0 {
+            cancel::begin_cleanup();
             docker.cleanup();
         }
     }

@@ -26,6 +26,8 @@ pub struct RunEnv<'a> {
     pub docker: Option<&'a Docker>,
     /// The progress display.
     pub progress: &'a Progress,
+    /// `--exporter-binary`: the binary topic II packages, when the candidate gives one.
+    pub exporter_binary: Option<&'a std::path::Path>,
 }
 
 /// What a check concluded about the submission.

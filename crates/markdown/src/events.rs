@@ -143,18 +143,18 @@ struct SafeEvents<'m> {
     links: &'m LinkMap,
     here: Here<'m>,
     /// For each open link or image: whether its tags are kept (false: only its text remains).
-    kept: Vec<Kept>,
+    kept: Vec<Written>,
     /// Footnote numbers in order of first appearance, as GitHub numbers them.
     footnotes: BTreeMap<String, usize>,
 }
 
 /// What became of an open link or image.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Kept {
+enum Written {
     /// Its URL was refused: only its text remains.
     Dropped,
     /// Written as it is.
-    AsWritten,
+    AsIs,
     /// An image written inside a link to itself ([`LinkMap::with_image_links`]).
     Linked,
 }
@@ -170,7 +170,7 @@ impl SafeEvents<'_> {
 
     /// Whether the events being converted are inside a link that is written out.
     fn in_link(&self) -> bool {
-        self.kept.iter().any(|k| *k != Kept::Dropped)
+        self.kept.iter().any(|k| *k != Written::Dropped)
     }
 
     fn convert_one<'a>(&mut self, event: Event<'a>, out: &mut Vec<Event<'a>>) {
@@ -194,10 +194,10 @@ impl SafeEvents<'_> {
                     self.links.resolve(self.document, &dest_url, &self.here)
                 };
                 let Some(url) = url else {
-                    self.kept.push(Kept::Dropped);
+                    self.kept.push(Written::Dropped);
                     return;
                 };
-                self.kept.push(Kept::AsWritten);
+                self.kept.push(Written::AsIs);
                 Event::Start(Tag::Link {
                     link_type,
                     dest_url: CowStr::from(url),
@@ -212,12 +212,12 @@ impl SafeEvents<'_> {
                 id,
             }) => {
                 let Some(url) = self.links.resolve(self.document, &dest_url, &self.here) else {
-                    self.kept.push(Kept::Dropped);
+                    self.kept.push(Written::Dropped);
                     return;
                 };
                 let url = CowStr::from(url);
                 if self.links.links_images() && !self.in_link() {
-                    self.kept.push(Kept::Linked);
+                    self.kept.push(Written::Linked);
                     out.push(Event::Start(Tag::Link {
                         link_type: LinkType::Inline,
                         dest_url: url.clone(),
@@ -225,7 +225,7 @@ impl SafeEvents<'_> {
                         id: CowStr::from(""),
                     }));
                 } else {
-                    self.kept.push(Kept::AsWritten);
+                    self.kept.push(Written::AsIs);
                 }
                 Event::Start(Tag::Image {
                     link_type,
@@ -235,10 +235,10 @@ impl SafeEvents<'_> {
                 })
             }
             Event::End(end @ (TagEnd::Link | TagEnd::Image)) => {
-                match self.kept.pop().unwrap_or(Kept::AsWritten) {
-                    Kept::Dropped => return,
-                    Kept::AsWritten => Event::End(end),
-                    Kept::Linked => {
+                match self.kept.pop().unwrap_or(Written::AsIs) {
+                    Written::Dropped => return,
+                    Written::AsIs => Event::End(end),
+                    Written::Linked => {
                         out.push(Event::End(end));
                         Event::End(TagEnd::Link)
                     }

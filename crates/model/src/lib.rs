@@ -6,16 +6,21 @@
 //! - [`topic`]: the six topic ids.
 //! - [`site`]: where the built site keeps the challenge, and the routes of its pages.
 //! - [`hints`]: which expected parts a written answer shows, for reviewers (never scores).
+//! - [`debian`]: the Debian releases topic II packages for.
 //!
 //! No I/O here: callers read files and hand text in, so every function is deterministic and the
 //! crate also compiles to wasm for the site.
 
+pub mod debian;
 pub mod hints;
 pub mod manifest;
 pub mod report;
 pub mod site;
 pub mod topic;
 
-pub use manifest::{AnswerSlot, CheckSpec, Criterion, Manifest, ManifestError, Topic};
+pub use manifest::{
+    AnswerSlot, CheckSpec, Criterion, Manifest, ManifestError, PackageSpec, ScriptArg,
+    ScriptInterface, Topic, UpstreamRelease,
+};
 pub use report::{CheckResult, Report, ReportError, Status, TopicReport};
 pub use topic::{TopicId, UnknownTopic};

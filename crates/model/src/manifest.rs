@@ -66,6 +66,10 @@ pub struct Topic {
     /// Machine checks `sre-check` runs for this topic, in order.
     #[serde(default)]
     pub checks: Vec<CheckSpec>,
+    /// The Debian package the candidate builds, and the script interface the checker calls
+    /// (topic II only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub package: Option<PackageSpec>,
 }
 
 /// An evaluation criterion reviewers score from 1 to 4.
@@ -118,6 +122,133 @@ pub struct CheckSpec {
     pub title: String,
 }
 
+/// A Debian package the candidate builds with a script of their own (topic II): what the package
+/// must contain and how the checker calls the script.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PackageSpec {
+    /// Package name, e.g. `prometheus-postgres-exporter`.
+    pub name: String,
+    /// Absolute path of the program the package installs, e.g. `/usr/bin/prometheus-postgres-exporter`.
+    pub binary: String,
+    /// The systemd unit the package ships, e.g. `prometheus-postgres-exporter.service`.
+    pub service: String,
+    /// The defaults file the unit reads, shipped as a conffile: `/etc/default/<name>`.
+    pub defaults: String,
+    /// The packaging script and its arguments.
+    pub script: ScriptInterface,
+    /// The upstream release the workflow packages.
+    pub upstream: UpstreamRelease,
+}
+
+/// A script of the candidate that the checker runs, and the arguments it takes, in order.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScriptInterface {
+    /// Path in the working copy, e.g. `packaging/build-deb.sh`; run from the top of the working copy.
+    pub path: String,
+    /// The positional arguments, in order.
+    pub args: Vec<ScriptArg>,
+}
+
+/// A positional argument of the packaging script.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ScriptArg {
+    /// The Debian release to build for: `trixie`, `bookworm`, `bullseye`.
+    Codename,
+    /// The upstream version of the binary, e.g. `0.17.1`.
+    Version,
+    /// Path of the upstream binary to package.
+    Binary,
+    /// Folder the script writes the `.deb` into (it exists and is empty).
+    Outdir,
+}
+
+impl ScriptArg {
+    /// The placeholder shown in usage lines: `<codename>`.
+    pub fn placeholder(self) -> &'static str {
+        match self {
+            ScriptArg::Codename => "<codename>",
+            ScriptArg::Version => "<version>",
+            ScriptArg::Binary => "<exporter-binary>",
+            ScriptArg::Outdir => "<outdir>",
+        }
+    }
+}
+
+impl PackageSpec {
+    /// Checks what the checker relies on: a safe script path, every argument exactly once,
+    /// absolute installed paths, SHA-256 digests.
+    fn validate(&self) -> Result<(), String> {
+        if !is_safe_path(&self.script.path) {
+            return Err(format!(
+                "script path `{}` must be relative and stay inside the working copy",
+                self.script.path
+            ));
+        }
+        let all = [
+            ScriptArg::Codename,
+            ScriptArg::Version,
+            ScriptArg::Binary,
+            ScriptArg::Outdir,
+        ];
+        for arg in all {
+            let count = self.script.args.iter().filter(|a| **a == arg).count();
+            if count != 1 {
+                return Err(format!(
+                    "script args must name {} exactly once (found {count})",
+                    arg.placeholder()
+                ));
+            }
+        }
+        for path in [&self.binary, &self.defaults] {
+            if !path.starts_with('/') {
+                return Err(format!("`{path}` must be an absolute path"));
+            }
+        }
+        for (arch, digest) in &self.upstream.sha256 {
+            if digest.len() != 64 || !digest.bytes().all(|b| b.is_ascii_hexdigit()) {
+                return Err(format!("upstream sha256 for {arch} is not 64 hex digits"));
+            }
+        }
+        Ok(())
+    }
+}
+
+impl ScriptInterface {
+    /// The usage line: `packaging/build-deb.sh <codename> <version> <exporter-binary> <outdir>`.
+    pub fn usage(&self) -> String {
+        std::iter::once(self.path.as_str())
+            .chain(self.args.iter().map(|a| a.placeholder()))
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+}
+
+/// A pinned upstream release: version, download address and checksums per architecture.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UpstreamRelease {
+    /// The version, e.g. `0.17.1`.
+    pub version: String,
+    /// The release tarball's address; `{version}` and `{arch}` (Debian architecture) are replaced.
+    pub url: String,
+    /// The binary's path inside the tarball, with the same placeholders.
+    pub member: String,
+    /// SHA-256 of the tarball, by Debian architecture (`amd64`, `arm64`).
+    pub sha256: std::collections::BTreeMap<String, String>,
+}
+
+impl UpstreamRelease {
+    /// `template` with `{version}` and `{arch}` replaced.
+    pub fn expand(&self, template: &str, arch: &str) -> String {
+        template
+            .replace("{version}", &self.version)
+            .replace("{arch}", arch)
+    }
+}
+
 /// Why a manifest was rejected. Each message names the field and what to write instead.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ManifestError {
@@ -165,6 +296,14 @@ pub enum ManifestError {
     /// A path is absolute, climbs out with `..`, or is otherwise unsafe to write.
     #[error("path `{0}` must be relative, use '/', and stay inside the challenge (no '..')")]
     BadPath(String),
+    /// A topic's `package` table is inconsistent.
+    #[error("topic `{topic}`: package: {reason}")]
+    BadPackage {
+        /// The topic.
+        topic: TopicId,
+        /// What is wrong, and what to write instead.
+        reason: String,
+    },
     /// A file the manifest names does not exist in the content folder.
     #[error("{path} is named by the manifest ({owner}) but does not exist in the content folder")]
     MissingFile {
@@ -202,6 +341,14 @@ impl Manifest {
                     found: topic.number,
                     expected,
                 });
+            }
+            if let Some(package) = &topic.package {
+                package
+                    .validate()
+                    .map_err(|reason| ManifestError::BadPackage {
+                        topic: topic.id,
+                        reason,
+                    })?;
             }
             let mut checks = BTreeSet::new();
             for check in &topic.checks {
@@ -552,6 +699,32 @@ mod tests {
         let m = manifest();
         let absent = ["technical-leadership.md", "technical-leadership.txt"];
         assert_eq!(m.check_files(|p| !absent.contains(&p)), Ok(()));
+    }
+
+    #[test]
+    fn the_os_topic_names_its_script_interface() {
+        let m = manifest();
+        let package = m.topic(TopicId::Os).unwrap().package.as_ref().unwrap();
+        assert_eq!(
+            package.script.usage(),
+            "packaging/build-deb.sh <codename> <version> <exporter-binary> <outdir>"
+        );
+        let upstream = &package.upstream;
+        assert_eq!(
+            upstream.expand(&upstream.member, "arm64"),
+            "postgres_exporter-0.17.1.linux-arm64/postgres_exporter"
+        );
+        assert!(upstream.sha256.contains_key("amd64"));
+    }
+
+    #[test]
+    fn a_package_script_takes_each_argument_once() {
+        let mut m = manifest();
+        let os = m.topics.iter_mut().find(|t| t.id == TopicId::Os).unwrap();
+        let package = os.package.as_mut().unwrap();
+        package.script.args.pop();
+        let err = m.validate().unwrap_err();
+        assert!(err.to_string().contains("<outdir> exactly once"), "{err}");
     }
 
     #[test]

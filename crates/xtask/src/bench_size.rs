@@ -1,9 +1,10 @@
 //! `cargo xtask bench-size`: what a candidate downloads to see the home page.
 //!
-//! The first load is `index.html`, every file of dist/ that it names (Trunk's JS loader, the wasm,
-//! CSS, favicon), then the two fetches the home page makes (the manifest and the README fragment).
-//! Files index.html does not name (topic fragments, a worker's wasm) are loaded later and not
-//! counted. Sizes are gzip level 9 (zlib-rs; within 0.5% of `gzip -9 -n`), what a static
+//! The first load is `index.html`, which carries the manifest and the README prerendered (see
+//! `cargo xtask pages`), and every file of dist/ that it names (Trunk's JS loader, the wasm, CSS,
+//! favicon). A page built without those (no `cargo xtask pages`) fetches the manifest and the
+//! README fragment too; they are counted then. Files index.html does not name (topic fragments,
+//! the preview worker's wasm) are loaded later and not counted. Sizes are gzip level 9 (zlib-rs; within 0.5% of `gzip -9 -n`), what a static
 //! server with compression sends.
 
 use std::fs;
@@ -87,10 +88,12 @@ pub fn first_load(dist: &Path) -> Result<Vec<FileSize>> {
         .collect();
     assets.sort();
     paths.extend(assets);
-    paths.extend([
-        site::MANIFEST_JSON.to_owned(),
-        site::README_FRAGMENT.to_owned(),
-    ]);
+    if !html.contains(&format!("id=\"{}\"", site::element::PRERENDERED)) {
+        paths.extend([
+            site::MANIFEST_JSON.to_owned(),
+            site::README_FRAGMENT.to_owned(),
+        ]);
+    }
 
     paths
         .into_iter()
@@ -164,6 +167,14 @@ mod tests {
         assert!(wasm.gzip < 100, "zeros compress well: {}", wasm.gzip);
         assert_eq!(bench_size(d, Some(10))?, ExitCode::from(1));
         assert_eq!(bench_size(d, Some(10_000))?, ExitCode::SUCCESS);
+
+        // A prerendered page carries both: nothing more to fetch.
+        fs::write(
+            d.join("index.html"),
+            "<script src=\"/app-1.js\"></script><div id=\"prerendered\"><h1>x</h1></div>",
+        )?;
+        let names: Vec<String> = first_load(d)?.into_iter().map(|f| f.path).collect();
+        assert_eq!(names, ["index.html", "app-1.js"]);
         Ok(())
     }
 

@@ -21,12 +21,15 @@ use sre_model::{Manifest, Topic, site};
 /// Writes every page into `out`, which holds Trunk's `index.html` and `render`'s output.
 pub fn pages(out: &Path) -> Result<()> {
     let index_path = out.join("index.html");
-    let template = fs::read_to_string(&index_path).with_context(|| {
+    let page = fs::read_to_string(&index_path).with_context(|| {
         format!(
             "cannot read {}: run this as Trunk's post-build hook, after the site is built",
             index_path.display()
         )
     })?;
+    // Run again on a built site (e.g. after `render` with other content), index.html is a page
+    // already: its inserted block goes, Trunk's page stays.
+    let template = without_inserted(&page);
     let read = |path: &str| {
         let full = out.join(path);
         fs::read_to_string(&full).with_context(|| {
@@ -120,7 +123,8 @@ pub fn plan(manifest: &Manifest, read: &dyn Fn(&str) -> Result<String>) -> Resul
 /// The site header as the app renders it (`src/header.rs`).
 fn header(title: &str) -> String {
     format!(
-        "<header class=\"site-header\"><a class=\"site-title\" href=\"{}\">{}</a>\
+        "<header class=\"site-header\"><a class=\"skip-link\" href=\"#main\">Skip to content</a>\
+         <a class=\"site-title\" href=\"{}\">{}</a>\
          <nav class=\"site-nav\" aria-label=\"Site\"><a href=\"{}\">Your answers</a>\
          <a href=\"{}\">Results</a></nav></header>",
         site::HOME_ROUTE,
@@ -151,6 +155,20 @@ fn topic_list(topics: &[Topic]) -> String {
     )
 }
 
+/// Marks the block `compose` inserts, so that a second run finds and replaces it.
+const INSERTED_START: &str = "<!--sre:page-->";
+const INSERTED_END: &str = "<!--/sre:page-->";
+
+/// `page` without the block an earlier run inserted (the page itself when there is none).
+fn without_inserted(page: &str) -> String {
+    match (page.find(INSERTED_START), page.find(INSERTED_END)) {
+        (Some(start), Some(end)) if start < end => {
+            format!("{}{}", &page[..start], &page[end + INSERTED_END.len()..])
+        }
+        _ => page.to_owned(),
+    }
+}
+
 /// Trunk's page with this page's title, data and prerendered content.
 fn compose(template: &str, page: &Page, data: &str) -> Result<String> {
     let Some(body_tag) = template.find("<body") else {
@@ -169,7 +187,7 @@ fn compose(template: &str, page: &Page, data: &str) -> Result<String> {
         bail!("index.html's <title> is not in its head");
     }
     Ok(format!(
-        "{}{}{}{data}<div id=\"{}\">{}</div>{}",
+        "{}{}{}{INSERTED_START}{data}<div id=\"{}\">{}</div>{INSERTED_END}{}",
         &template[..title_start],
         escape(&page.title),
         &template[title_end..body_end],
@@ -256,9 +274,13 @@ mod tests {
             html,
             "<!doctype html><html lang=en><title>I. &lt;IaC&gt; — SRE Challenge</title><base href=/>\
              <script type=module>import init from '/app.js';init()</script></head>\
-             <body><script type=\"application/json\" id=\"challenge-manifest\">\
+             <body><!--sre:page--><script type=\"application/json\" id=\"challenge-manifest\">\
              {\"a\":\"\\u003c/script>\\u003c!--\"}</script>\
-             <div id=\"prerendered\"><main>x</main></div><noscript>JS</noscript></body></html>"
+             <div id=\"prerendered\"><main>x</main></div><!--/sre:page--><noscript>JS</noscript></body></html>"
+        );
+        assert_eq!(
+            without_inserted(&html).replace("I. &lt;IaC&gt; — ", ""),
+            TEMPLATE
         );
         Ok(())
     }
@@ -290,6 +312,10 @@ mod tests {
         let topic = fs::read_to_string(out.path().join("topic/leadership/index.html"))?;
         assert!(topic.contains("<h2 id=\"v-technical-leadership\">"));
         assert!(out.path().join("answers/index.html").is_file());
+        // A second run replaces what the first inserted.
+        pages(out.path())?;
+        let again = fs::read_to_string(out.path().join("index.html"))?;
+        assert_eq!(again, home);
         Ok(())
     }
 }

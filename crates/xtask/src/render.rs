@@ -266,6 +266,7 @@ mod tests {
     }
 
     /// A copy of the real content folder that a test may change.
+    /// A copy of the whole content tree, topic folders included, that a test may change.
     fn content_copy() -> Result<tempfile::TempDir> {
         let dir = tempfile::tempdir()?;
         copy_tree(&real_content(), dir.path())?;

@@ -4,7 +4,9 @@
 
 mod chart;
 mod glyphs;
+mod monitoring;
 mod postgres;
+mod terminal;
 
 use std::path::{Path, PathBuf};
 
@@ -37,6 +39,7 @@ pub struct Args {
 pub fn generate() -> anyhow::Result<Vec<GeneratedFile>> {
     let mut files = Vec::new();
     files.extend(postgres::files().context("generating the postgres images")?);
+    files.extend(monitoring::files().context("generating the monitoring screenshots")?);
     Ok(files)
 }
 

@@ -1,0 +1,156 @@
+//! The `targets` check: every active scrape target is up, and the targets cover every critical
+//! component: the host, the database, the web tier and the monitoring stack itself.
+
+use std::collections::BTreeSet;
+use std::time::Instant;
+
+use super::PROMETHEUS;
+use super::live::Live;
+use super::locate::locate;
+use super::prometheus::{QueryResult, Target};
+use super::stack::Stack;
+use super::timing::{Cadence, SLACK, poll_until, show};
+use crate::runner::Verdict;
+
+/// A critical component and the metrics its exporters expose.
+struct Component {
+    name: &'static str,
+    selector: &'static str,
+    exporters: &'static str,
+}
+
+const COMPONENTS: [Component; 5] = [
+    Component {
+        name: "host",
+        selector: r#"{__name__=~"node_.+"}"#,
+        exporters: "the node exporter (node_* metrics)",
+    },
+    Component {
+        name: "database",
+        selector: r#"{__name__=~"pg_.+"}"#,
+        exporters: "a PostgreSQL exporter (pg_* metrics)",
+    },
+    Component {
+        name: "web tier",
+        selector: r#"{__name__=~"nginx_.+|probe_success"}"#,
+        exporters: "an nginx exporter (nginx_* metrics) or a blackbox probe of the site \
+                    (probe_success)",
+    },
+    Component {
+        name: "Prometheus",
+        selector: "prometheus_build_info",
+        exporters: "Prometheus scraping itself (prometheus_build_info)",
+    },
+    Component {
+        name: "Alertmanager",
+        selector: "alertmanager_build_info",
+        exporters: "Alertmanager's own /metrics (alertmanager_build_info)",
+    },
+];
+
+/// Runs the check.
+pub fn check(stack: &Stack, live: &Live, cadence: &Cadence) -> anyhow::Result<Verdict> {
+    let prometheus = live.prometheus();
+    // Every target scraped at least once, and given one more round to come up: an exporter may
+    // start a little after Prometheus.
+    let settle = cadence.scrape + cadence.scrape_timeout;
+    let deadline = Instant::now() + stack.docker.scale(settle * 2 + SLACK);
+    let mut targets = Vec::new();
+    poll_until(deadline, || {
+        targets = prometheus.targets()?;
+        Ok((!targets.is_empty() && targets.iter().all(|t| t.health == "up")).then_some(()))
+    })?;
+    if targets.is_empty() {
+        return Ok(Verdict::fail(
+            "Prometheus has no active scrape targets",
+            "Add scrape_configs for every component to prometheus.yml.",
+        ));
+    }
+    let down: Vec<&Target> = targets.iter().filter(|t| t.health != "up").collect();
+    if !down.is_empty() {
+        let lines: Vec<String> = down.iter().map(|t| describe_down(stack, t)).collect();
+        return Ok(Verdict::fail(
+            format!(
+                "{} of {} targets are not up after {}:\n{}",
+                down.len(),
+                targets.len(),
+                show(settle * 2 + SLACK),
+                lines.join("\n")
+            ),
+            "Each target must answer on the address Prometheus scrapes: check the service name \
+             and port against what the exporter listens on (`docker compose logs <service>`).",
+        ));
+    }
+    let mut covered = Vec::new();
+    let mut missing = Vec::new();
+    for component in &COMPONENTS {
+        let expr = format!("group by (job, instance) ({})", component.selector);
+        let jobs = match prometheus.query(&expr)? {
+            Ok(QueryResult::Vector(samples)) => samples
+                .iter()
+                .map(|s| {
+                    let label = |k: &str| s.metric.get(k).map_or("", String::as_str).to_owned();
+                    format!("{} ({})", label("job"), label("instance"))
+                })
+                .collect::<BTreeSet<_>>(),
+            Ok(QueryResult::Other) => BTreeSet::new(),
+            Err(e) => anyhow::bail!("coverage query {expr} failed: {e}"),
+        };
+        if jobs.is_empty() {
+            missing.push(format!(
+                "{}: no target; expected {}",
+                component.name, component.exporters
+            ));
+        } else {
+            let jobs: Vec<String> = jobs.into_iter().collect();
+            covered.push(format!("{}: {}", component.name, jobs.join(", ")));
+        }
+    }
+    let summary = format!(
+        "{} targets up: {}\ncoverage:\n  {}",
+        targets.len(),
+        targets
+            .iter()
+            .map(|t| t
+                .labels
+                .get("instance")
+                .map_or(t.scrape_url.as_str(), String::as_str))
+            .collect::<Vec<_>>()
+            .join(", "),
+        covered.join("\n  ")
+    );
+    if missing.is_empty() {
+        Ok(Verdict::pass(summary))
+    } else {
+        Ok(Verdict::fail(
+            format!("{summary}\nnot covered:\n  {}", missing.join("\n  ")),
+            "Monitor every critical component: the host, the database, the web tier, and the \
+             monitoring stack itself (Prometheus and Alertmanager).",
+        ))
+    }
+}
+
+fn describe_down(stack: &Stack, target: &Target) -> String {
+    let job = target
+        .labels
+        .get("job")
+        .map_or(target.scrape_pool.as_str(), String::as_str);
+    let config = stack
+        .service(PROMETHEUS)
+        .and_then(|s| s.flag("--config.file"))
+        .unwrap_or("/etc/prometheus/prometheus.yml");
+    let place = stack
+        .host_path(PROMETHEUS, config)
+        .map(|p| locate(&p, &stack.display(&p), "job_name", job))
+        .unwrap_or_default();
+    format!(
+        "job {job} ({place}): {} {}: {}",
+        target.scrape_url,
+        target.health,
+        if target.last_error.is_empty() {
+            "not scraped yet"
+        } else {
+            target.last_error.as_str()
+        }
+    )
+}

@@ -1,0 +1,748 @@
+//! The checks of the workflow's content: which Debian releases it builds for, and the practices
+//! the topic asks for (pinned actions, least-privilege token, no injection, one artifact per
+//! release, one shared packaging script). Each returns a verdict with `file:line` evidence.
+
+use marked_yaml::types::{MarkedScalarNode, Node};
+use sre_model::debian::{self, DebianRelease};
+
+use crate::runner::Verdict;
+
+use super::workflow::{Job, Kind, Sources, Step};
+use super::yaml;
+
+/// Where each supported release is mentioned, and which are missing.
+pub fn releases(sources: &Sources) -> Verdict {
+    let mentions = release_mentions(sources);
+    let mut found = Vec::new();
+    let mut missing = Vec::new();
+    for release in &debian::RELEASES {
+        let at: Vec<&str> = mentions
+            .iter()
+            .filter(|(r, _)| r.codename == release.codename)
+            .map(|(_, at)| at.as_str())
+            .collect();
+        if at.is_empty() {
+            missing.push(release.label());
+        } else {
+            let mut line = format!("{}: {}", release.label(), at.join(", "));
+            if let Some(warning) = release.warning() {
+                line.push_str(&format!("\n  note: {warning}"));
+            }
+            found.push(line);
+        }
+    }
+    if missing.is_empty() {
+        return Verdict::pass(found.join("\n"));
+    }
+    let expected: Vec<String> = debian::RELEASES.iter().map(DebianRelease::label).collect();
+    Verdict::fail(
+        format!(
+            "expected builds for {}; missing: {}\nfound:\n{}",
+            expected.join(", "),
+            missing.join(", "),
+            if found.is_empty() {
+                "  no Debian release named in a matrix, a container image or a step".to_owned()
+            } else {
+                found.join("\n")
+            }
+        ),
+        format!(
+            "Build for every supported release: add {} to the matrix of the job that calls the \
+             packaging script (e.g. `codename: [{}]`).",
+            missing.join(" and "),
+            debian::RELEASES
+                .iter()
+                .map(|r| r.codename)
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    )
+}
+
+/// Every place a workflow names a supported release: matrix values (minus single-key
+/// excludes), job containers, `with:` inputs and `run:` scripts.
+fn release_mentions(sources: &Sources) -> Vec<(&'static DebianRelease, String)> {
+    let mut found = Vec::new();
+    for job in sources.jobs() {
+        let file = &job.source.yaml;
+        if let Some(matrix) = job
+            .node
+            .get_mapping("strategy")
+            .and_then(|s| s.get_mapping("matrix"))
+        {
+            let excluded = excluded_releases(matrix.get_node("exclude"));
+            for (key, values) in matrix.iter() {
+                if key.as_str() == "exclude" {
+                    continue;
+                }
+                for scalar in yaml::scalars(values) {
+                    for release in named_releases(scalar.as_str(), true) {
+                        if !excluded.contains(&release.codename) {
+                            found.push((release, file.at(scalar.span())));
+                        }
+                    }
+                }
+            }
+        }
+        let container = job.node.get_node("container");
+        let with = job.node.get_node("with");
+        for scalar in container.into_iter().chain(with).flat_map(yaml::scalars) {
+            for release in named_releases(scalar.as_str(), false) {
+                found.push((release, file.at(scalar.span())));
+            }
+        }
+    }
+    for step in sources.steps() {
+        let file = &step.source.yaml;
+        let with = step.node.get_node("with");
+        let run = step.node.get_node("run");
+        for scalar in with.into_iter().chain(run).flat_map(yaml::scalars) {
+            for release in named_releases(scalar.as_str(), false) {
+                found.push((release, file.at(scalar.span())));
+            }
+        }
+    }
+    found
+}
+
+/// Codenames of `exclude:` entries that exclude a release outright (`- codename: bullseye`).
+fn excluded_releases(exclude: Option<&Node>) -> Vec<&'static str> {
+    super::workflow::mappings(exclude)
+        .filter(|m| m.len() == 1)
+        .flat_map(|m| m.values().filter_map(|v| yaml::text(Some(v))))
+        .flat_map(|t| named_releases(t, true))
+        .map(|r| r.codename)
+        .collect()
+}
+
+/// Releases named in `text` by codename (as a word), or — for a matrix value — by its version
+/// number alone (`13`, `debian:13`).
+fn named_releases(text: &str, matrix_value: bool) -> Vec<&'static DebianRelease> {
+    let words: Vec<&str> = text
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .collect();
+    debian::RELEASES
+        .iter()
+        .filter(|r| {
+            let number = r.version.to_string();
+            words.contains(&r.codename)
+                || (matrix_value && (text.trim() == number || words == ["debian", number.as_str()]))
+        })
+        .collect()
+}
+
+/// Every `uses:` is a full commit SHA (or a digest for `docker://`), local actions excepted.
+pub fn pinned_actions(sources: &Sources, zizmor: &[String]) -> Verdict {
+    let mut pinned = Vec::new();
+    let mut unpinned = Vec::new();
+    for uses in sources.uses() {
+        let value = uses.value.as_str();
+        if value.starts_with("./") {
+            continue;
+        }
+        let at = uses.source.yaml.at(uses.value.span());
+        if is_pinned(value) {
+            pinned.push(format!("{at}: {value}"));
+        } else {
+            unpinned.push(format!("{at}: {value}"));
+        }
+    }
+    if unpinned.is_empty() {
+        let evidence = if pinned.is_empty() {
+            "no third-party action or reusable workflow is used".to_owned()
+        } else {
+            format!("pinned to a commit:\n{}", pinned.join("\n"))
+        };
+        return Verdict::pass(with_zizmor(evidence, zizmor));
+    }
+    Verdict::fail(
+        with_zizmor(
+            format!(
+                "expected every `uses:` pinned to a full 40-character commit SHA; not pinned:\n{}",
+                unpinned.join("\n")
+            ),
+            zizmor,
+        ),
+        "A tag such as @v4 can be moved to other code at any time. Pin each action to the commit \
+         of the release you reviewed and keep the tag as a comment: \
+         `uses: actions/checkout@<40-hex commit> # v4.2.2`; Dependabot keeps such pins up to date.",
+    )
+}
+
+fn is_pinned(uses: &str) -> bool {
+    let Some((_, reference)) = uses.rsplit_once('@') else {
+        return false;
+    };
+    let hex = |s: &str, n: usize| s.len() == n && s.bytes().all(|b| b.is_ascii_hexdigit());
+    if uses.starts_with("docker://") {
+        return reference
+            .strip_prefix("sha256:")
+            .is_some_and(|d| hex(d, 64));
+    }
+    hex(reference, 40)
+}
+
+/// The workflow token is read-only at the top of every workflow; write scopes only in jobs.
+pub fn permissions(sources: &Sources, zizmor: &[String]) -> Verdict {
+    let mut ok = Vec::new();
+    let mut problems = Vec::new();
+    for source in sources.workflows() {
+        let file = &source.yaml;
+        match source.yaml.root.get_node("permissions") {
+            None => problems.push(format!(
+                "{}: no top-level `permissions:`: the token gets the repository's default, which \
+                 can be read-write",
+                file.path
+            )),
+            Some(node) => match grant(node) {
+                Some(grant) => problems.push(format!(
+                    "{}: top-level permissions grant {}",
+                    file.at(node.span()),
+                    grant.describe()
+                )),
+                None => ok.push(format!("{}: top level is read-only", file.at(node.span()))),
+            },
+        }
+    }
+    for job in sources.jobs() {
+        job_permissions(&job, &mut ok, &mut problems);
+    }
+    if problems.is_empty() {
+        return Verdict::pass(with_zizmor(ok.join("\n"), zizmor));
+    }
+    Verdict::fail(
+        with_zizmor(
+            format!(
+                "expected `permissions: contents: read` at the top of each workflow, and write \
+                 scopes only on the jobs that need them; found:\n{}",
+                problems.join("\n")
+            ),
+            zizmor,
+        ),
+        "Give the token least privilege: `permissions: { contents: read }` at the top of the \
+         workflow. A job that must write (e.g. publish a release) gets its own `permissions:` \
+         with only that scope. Building and uploading artifacts needs no write scope.",
+    )
+}
+
+/// What a `permissions:` grants beyond reading the repository.
+enum Grant {
+    /// `write-all` or `read-all`: every scope at once.
+    All(&'static str),
+    /// Write access to these scopes.
+    Writes(Vec<String>),
+}
+
+impl Grant {
+    fn describe(&self) -> String {
+        match self {
+            Grant::All("write-all") => "`write-all`: every scope with write access".to_owned(),
+            Grant::All(all) => format!("`{all}`: every scope, not only the ones the build needs"),
+            Grant::Writes(scopes) => format!("write access to {}", scopes.join(", ")),
+        }
+    }
+}
+
+fn grant(node: &Node) -> Option<Grant> {
+    match node {
+        Node::Scalar(s) if s.as_str() == "write-all" => Some(Grant::All("write-all")),
+        Node::Scalar(s) if s.as_str() == "read-all" => Some(Grant::All("read-all")),
+        Node::Mapping(map) => {
+            let writes: Vec<String> = map
+                .iter()
+                .filter(|(_, level)| yaml::text(Some(level)) == Some("write"))
+                .map(|(scope, _)| scope.as_str().to_owned())
+                .collect();
+            (!writes.is_empty()).then_some(Grant::Writes(writes))
+        }
+        _ => None,
+    }
+}
+
+/// A job may write to the scopes it names; it may not take every scope at once.
+fn job_permissions(job: &Job, ok: &mut Vec<String>, problems: &mut Vec<String>) {
+    let Some(node) = job.node.get_node("permissions") else {
+        return;
+    };
+    let at = job.source.yaml.at(node.span());
+    let id = job.id.as_str();
+    match grant(node) {
+        Some(all @ Grant::All(_)) => {
+            problems.push(format!("{at}: job `{id}` grants {}", all.describe()));
+        }
+        Some(writes) => ok.push(format!(
+            "{at}: job `{id}` has {} (scoped to this job)",
+            writes.describe()
+        )),
+        None => ok.push(format!("{at}: job `{id}` is read-only")),
+    }
+}
+
+/// Contexts an attacker can set (titles, branch names, commit messages …).
+const UNTRUSTED: &[&str] = &["github.event.", "github.head_ref"];
+
+/// No untrusted context is expanded into a `run:` script (or a github-script `script:`).
+pub fn injection(sources: &Sources, zizmor: &[String]) -> Verdict {
+    let mut found = Vec::new();
+    let mut scripts = 0;
+    for step in sources.steps() {
+        let script = step.run().or_else(|| {
+            step.calls("actions/github-script")
+                .then(|| step.with("script"))
+                .flatten()
+        });
+        let Some(script) = script else {
+            continue;
+        };
+        scripts += 1;
+        found.extend(untrusted_expansions(&step, script));
+    }
+    if found.is_empty() {
+        return Verdict::pass(with_zizmor(
+            format!("{scripts} scripts; none expands event data with ${{{{ }}}}"),
+            zizmor,
+        ));
+    }
+    Verdict::fail(
+        with_zizmor(
+            format!(
+                "expected no event data expanded into scripts; found:\n{}",
+                found.join("\n")
+            ),
+            zizmor,
+        ),
+        "`${{ }}` is pasted into the script before the shell reads it, so a crafted branch name or \
+         title runs as code. Pass the value through `env:` (`env: TITLE: ${{ \
+         github.event.pull_request.title }}`) and use \"$TITLE\" in the script.",
+    )
+}
+
+fn untrusted_expansions(step: &Step, script: &MarkedScalarNode) -> Vec<String> {
+    yaml::expressions(script.as_str())
+        .into_iter()
+        .filter(|(_, expr)| UNTRUSTED.iter().any(|u| expr.contains(u)))
+        .map(|(offset, expr)| {
+            format!(
+                "{}: ${{{{ {expr} }}}}",
+                step.source.yaml.at_offset(script, offset)
+            )
+        })
+        .collect()
+}
+
+/// Every `actions/upload-artifact` step that uploads packages (a `.deb` path, or in the job that
+/// calls the packaging script) gives each release its own artifact name.
+pub fn artifacts(sources: &Sources, script: &str) -> Verdict {
+    let steps = sources.steps();
+    let uploads: Vec<&Step> = steps
+        .iter()
+        .filter(|s| s.calls("actions/upload-artifact"))
+        .filter(|s| uploads_packages(s, &steps, script))
+        .collect();
+    if uploads.is_empty() {
+        return Verdict::fail(
+            "expected an `actions/upload-artifact` step that uploads each release's .deb; found none",
+            "Upload the package of each release as an artifact, named after the release, e.g. \
+             `name: prometheus-postgres-exporter-${{ matrix.codename }}` with `path: dist/*.deb`.",
+        );
+    }
+    let mut ok = Vec::new();
+    let mut problems = Vec::new();
+    for step in uploads {
+        let name = step.with("name").map(MarkedScalarNode::as_str);
+        let per_release =
+            name.is_some_and(|n| n.contains("${{") || !named_releases(n, false).is_empty());
+        let line = format!("{}: name: {}", step.at(), name.unwrap_or("(none)"));
+        if per_release {
+            ok.push(line);
+        } else {
+            let matrix = step
+                .job
+                .is_some_and(|j| j.get_mapping("strategy").is_some());
+            let why = if matrix {
+                "is the same in every matrix job: upload-artifact@v4 rejects the second upload \
+                 (\"an artifact with this name already exists\")"
+            } else {
+                "does not name a release: one artifact holds every package"
+            };
+            problems.push(format!("{line} — the name {why}"));
+        }
+    }
+    if problems.is_empty() {
+        return Verdict::pass(ok.join("\n"));
+    }
+    Verdict::fail(
+        format!(
+            "expected one artifact per Debian release, named after it; found:\n{}",
+            problems.join("\n")
+        ),
+        "Name each artifact after its release, e.g. `name: prometheus-postgres-exporter-${{ \
+         matrix.codename }}`, so every matrix job uploads its own and a reader can download the \
+         package for one release.",
+    )
+}
+
+/// Whether an upload step uploads packages: its path names a `.deb`, or it sits in the job
+/// (or the action) that calls the packaging script.
+fn uploads_packages(upload: &Step, steps: &[Step], script: &str) -> bool {
+    let path_is_deb = upload
+        .with("path")
+        .is_some_and(|p| p.as_str().contains(".deb"));
+    let same_place = |s: &&Step| match (s.job, upload.job) {
+        (Some(a), Some(b)) => std::ptr::eq(a, b),
+        (None, None) => std::ptr::eq(s.source, upload.source),
+        _ => false,
+    };
+    path_is_deb
+        || steps
+            .iter()
+            .filter(same_place)
+            .any(|s| s.run().is_some_and(|r| r.as_str().contains(script)))
+}
+
+/// The workflow calls the packaging script named in the manifest, once for every release,
+/// instead of packaging inline or copying a step per release.
+pub fn shared_logic(sources: &Sources, script: &str, script_exists: bool) -> Verdict {
+    let steps = sources.steps();
+    let calls: Vec<(&Step, &MarkedScalarNode)> = steps
+        .iter()
+        .filter_map(|s| Some((s, s.run()?)))
+        .filter(|(_, run)| run.as_str().contains(script))
+        .collect();
+    let inline: Vec<String> = steps
+        .iter()
+        .filter(|s| s.source.kind == Kind::Workflow)
+        .filter_map(|s| Some((s, s.run()?)))
+        .filter_map(|(s, run)| {
+            let offset = inline_packaging(run.as_str())?;
+            Some(format!(
+                "{}: packages inline",
+                s.source.yaml.at_offset(run, offset)
+            ))
+        })
+        .collect();
+    let literal: Vec<String> = calls
+        .iter()
+        .filter(|(_, run)| !named_releases(run.as_str(), false).is_empty())
+        .map(|(s, run)| s.source.yaml.at(run.span()))
+        .collect();
+    let mut problems = Vec::new();
+    if !script_exists {
+        problems.push(format!("{script} does not exist"));
+    }
+    if calls.is_empty() {
+        problems.push(format!("no `run:` step calls {script}"));
+    }
+    problems.extend(inline);
+    if literal.len() > 1 {
+        problems.push(format!(
+            "{script} is called from {} steps, each naming its release: {} — the same step copied \
+             per release",
+            literal.len(),
+            literal.join(", ")
+        ));
+    }
+    if problems.is_empty() {
+        let at: Vec<String> = calls
+            .iter()
+            .map(|(s, run)| s.source.yaml.at(run.span()))
+            .collect();
+        return Verdict::pass(format!("{script} is called at {}", at.join(", ")));
+    }
+    Verdict::fail(
+        format!(
+            "expected the workflow to package through {script}, one step serving every release; \
+             found:\n{}",
+            problems.join("\n")
+        ),
+        format!(
+            "Keep the packaging in {script} (it runs the same on a laptop and in CI) and call it \
+             from one step of a matrix job, with the release from the matrix: `{script} \"$CODENAME\" \
+             …` where `CODENAME: ${{{{ matrix.codename }}}}`."
+        ),
+    )
+}
+
+/// Offset of a `dpkg-deb --build` / `-b` or `dpkg-buildpackage` call in a script, if any.
+fn inline_packaging(script: &str) -> Option<usize> {
+    let mut offset = 0;
+    for line in script.split_inclusive('\n') {
+        let words: Vec<&str> = line.split_whitespace().collect();
+        let builds = words.windows(2).any(|w| {
+            w[0].ends_with("dpkg-deb") && matches!(w[1], "--build" | "-b" | "--root-owner-group")
+        }) || words.iter().any(|w| w.ends_with("dpkg-buildpackage"));
+        if builds {
+            return Some(offset);
+        }
+        offset += line.len();
+    }
+    None
+}
+
+/// `evidence`, then what zizmor reported for the same concern.
+fn with_zizmor(evidence: String, zizmor: &[String]) -> String {
+    if zizmor.is_empty() {
+        return evidence;
+    }
+    format!(
+        "{evidence}\nzizmor --offline reports:\n{}",
+        zizmor.join("\n")
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::workflow::Source;
+    use super::*;
+
+    fn sources(text: &str) -> Sources {
+        let Ok(yaml) = yaml::parse(".github/workflows/deb.yml", text) else {
+            panic!("test YAML parses");
+        };
+        Sources {
+            files: vec![Source {
+                kind: Kind::Workflow,
+                yaml,
+            }],
+        }
+    }
+
+    const SCRIPT: &str = "packaging/build-deb.sh";
+
+    const GOOD: &str = "\
+on: push
+permissions:
+  contents: read
+jobs:
+  package:
+    runs-on: ubuntu-24.04
+    container: debian:${{ matrix.codename }}
+    strategy:
+      matrix:
+        codename: [trixie, bookworm, bullseye]
+    steps:
+      - uses: actions/checkout@11bd71901bbe5b1630ceea73d27597364c9af683 # v4.2.2
+      - env:
+          CODENAME: ${{ matrix.codename }}
+        run: |
+          mkdir dist
+          packaging/build-deb.sh \"$CODENAME\" 0.17.1 bin/postgres_exporter dist
+      - uses: actions/upload-artifact@ea165f8d65b6e75b540449e92b4886f43607fa02 # v4.6.2
+        with:
+          name: deb-${{ matrix.codename }}
+          path: dist/*.deb
+";
+
+    fn status(v: &Verdict) -> &'static str {
+        match v {
+            Verdict::Pass { .. } => "pass",
+            Verdict::Fail { .. } => "fail",
+            Verdict::Skipped { .. } => "skipped",
+        }
+    }
+
+    fn evidence(v: &Verdict) -> &str {
+        match v {
+            Verdict::Pass { evidence } | Verdict::Fail { evidence, .. } => evidence,
+            Verdict::Skipped { reason } => reason,
+        }
+    }
+
+    /// The packaging as a composite action called once per release from separate jobs' steps.
+    #[test]
+    fn a_composite_action_serves_every_release() {
+        let caller = "\
+on: push
+permissions: {}
+jobs:
+  package:
+    runs-on: ubuntu-24.04
+    strategy:
+      matrix:
+        debian: [trixie, bookworm, bullseye]
+    steps:
+      - uses: ./.github/actions/deb
+        with:
+          codename: ${{ matrix.debian }}
+";
+        let action = "\
+name: deb
+description: Builds and uploads the package for one release
+inputs:
+  codename:
+    description: Debian codename
+runs:
+  using: composite
+  steps:
+    - shell: bash
+      env:
+        CODENAME: ${{ inputs.codename }}
+      run: packaging/build-deb.sh \"$CODENAME\" 0.17.1 bin/postgres_exporter dist
+    - uses: actions/upload-artifact@ea165f8d65b6e75b540449e92b4886f43607fa02 # v4.6.2
+      with:
+        name: deb-${{ inputs.codename }}
+        path: dist
+";
+        let parse = |path: &str, text: &str| match yaml::parse(path, text) {
+            Ok(yaml) => yaml,
+            Err(_) => panic!("{path} parses"),
+        };
+        let s = Sources {
+            files: vec![
+                Source {
+                    kind: Kind::Workflow,
+                    yaml: parse(".github/workflows/deb.yml", caller),
+                },
+                Source {
+                    kind: Kind::Action,
+                    yaml: parse(".github/actions/deb/action.yml", action),
+                },
+            ],
+        };
+        assert_eq!(super::super::workflow::validate(&s), Vec::<String>::new());
+        for v in [
+            releases(&s),
+            permissions(&s, &[]),
+            artifacts(&s, SCRIPT),
+            shared_logic(&s, SCRIPT, true),
+        ] {
+            assert_eq!(status(&v), "pass", "{v:?}");
+        }
+        let v = shared_logic(&s, SCRIPT, true);
+        assert!(
+            evidence(&v).contains(".github/actions/deb/action.yml:12"),
+            "{v:?}"
+        );
+    }
+
+    #[test]
+    fn the_good_workflow_passes_every_practice() {
+        let s = sources(GOOD);
+        for v in [
+            releases(&s),
+            pinned_actions(&s, &[]),
+            permissions(&s, &[]),
+            injection(&s, &[]),
+            artifacts(&s, SCRIPT),
+            shared_logic(&s, "packaging/build-deb.sh", true),
+        ] {
+            assert_eq!(status(&v), "pass", "{v:?}");
+        }
+        let v = releases(&s);
+        assert!(
+            evidence(&v).contains("bullseye (11): .github/workflows/deb.yml:10"),
+            "{v:?}"
+        );
+        assert!(evidence(&v).contains("2026-08-31"), "{v:?}");
+    }
+
+    #[test]
+    fn a_missing_or_excluded_release_fails() {
+        let v = releases(&sources(&GOOD.replace(", bullseye]", "]")));
+        assert_eq!(status(&v), "fail");
+        assert!(evidence(&v).contains("missing: bullseye (11)"), "{v:?}");
+        let excluded = GOOD.replace(
+            "bullseye]\n",
+            "bullseye]\n        exclude:\n          - codename: bullseye\n",
+        );
+        assert_eq!(status(&releases(&sources(&excluded))), "fail");
+        let numbers = GOOD.replace(
+            "codename: [trixie, bookworm, bullseye]",
+            "version: [13, 12, 11]",
+        );
+        assert_eq!(status(&releases(&sources(&numbers))), "pass");
+    }
+
+    #[test]
+    fn tags_and_short_shas_are_not_pins() {
+        let v = pinned_actions(
+            &sources(&GOOD.replace("@11bd71901bbe5b1630ceea73d27597364c9af683", "@v4")),
+            &[],
+        );
+        assert_eq!(status(&v), "fail");
+        assert!(
+            evidence(&v).contains("deb.yml:12: actions/checkout@v4"),
+            "{v:?}"
+        );
+        assert!(!is_pinned("actions/checkout@11bd719"));
+        assert!(!is_pinned("docker://debian:bookworm"));
+        assert!(is_pinned(&format!(
+            "docker://debian@sha256:{}",
+            "a".repeat(64)
+        )));
+    }
+
+    #[test]
+    fn broad_or_missing_permissions_fail() {
+        let write_all = GOOD.replace("permissions:\n  contents: read", "permissions: write-all");
+        let v = permissions(&sources(&write_all), &["zizmor says so".to_owned()]);
+        assert_eq!(status(&v), "fail");
+        assert!(
+            evidence(&v).contains("deb.yml:2: top-level permissions grant `write-all`"),
+            "{v:?}"
+        );
+        assert!(evidence(&v).contains("zizmor says so"), "{v:?}");
+        let missing = GOOD.replace("permissions:\n  contents: read\n", "");
+        assert_eq!(status(&permissions(&sources(&missing), &[])), "fail");
+        let top_write = GOOD.replace("contents: read", "contents: write");
+        assert_eq!(status(&permissions(&sources(&top_write), &[])), "fail");
+        let job_write = GOOD.replace(
+            "    runs-on: ubuntu-24.04\n",
+            "    runs-on: ubuntu-24.04\n    permissions:\n      contents: write\n",
+        );
+        assert_eq!(status(&permissions(&sources(&job_write), &[])), "pass");
+    }
+
+    #[test]
+    fn event_data_in_run_is_an_injection() {
+        let text = GOOD.replace(
+            "mkdir dist",
+            "echo \"${{ github.event.head_commit.message }}\"",
+        );
+        let v = injection(&sources(&text), &[]);
+        assert_eq!(status(&v), "fail");
+        assert!(
+            evidence(&v).contains("deb.yml:16: ${{ github.event.head_commit.message }}"),
+            "{v:?}"
+        );
+    }
+
+    #[test]
+    fn one_artifact_name_for_every_release_fails() {
+        let v = artifacts(
+            &sources(&GOOD.replace("deb-${{ matrix.codename }}", "debs")),
+            SCRIPT,
+        );
+        assert_eq!(status(&v), "fail");
+        assert!(evidence(&v).contains("already exists"), "{v:?}");
+        let none = GOOD
+            .split("      - uses: actions/upload-artifact")
+            .next()
+            .unwrap_or_default();
+        assert_eq!(status(&artifacts(&sources(none), SCRIPT)), "fail");
+        let upstream_only = GOOD
+            .replace("path: dist/*.deb", "path: bin/postgres_exporter")
+            .replace("packaging/build-deb.sh", "make");
+        assert_eq!(status(&artifacts(&sources(&upstream_only), SCRIPT)), "fail");
+    }
+
+    #[test]
+    fn copied_or_inline_packaging_fails() {
+        let s = sources(GOOD);
+        let v = shared_logic(&s, "packaging/build-deb.sh", false);
+        assert!(evidence(&v).contains("does not exist"), "{v:?}");
+        let copied = GOOD.replace(
+            "      - env:\n          CODENAME: ${{ matrix.codename }}\n        run: |\n          mkdir dist\n          packaging/build-deb.sh \"$CODENAME\" 0.17.1 bin/postgres_exporter dist\n",
+            "      - run: packaging/build-deb.sh trixie 0.17.1 b dist\n      - run: packaging/build-deb.sh bookworm 0.17.1 b dist\n",
+        );
+        let v = shared_logic(&sources(&copied), "packaging/build-deb.sh", true);
+        assert!(evidence(&v).contains("copied per release"), "{v:?}");
+        let inline = GOOD.replace("mkdir dist", "dpkg-deb --build root dist");
+        let v = shared_logic(&sources(&inline), "packaging/build-deb.sh", true);
+        assert!(
+            evidence(&v).contains("deb.yml:16: packages inline"),
+            "{v:?}"
+        );
+    }
+}

@@ -1,0 +1,106 @@
+//! Topic II against the real Docker engine: the reference solution passes every check, each broken
+//! case fails the check it targets (tests/fixtures/{solutions,broken}/os), and the exporter binary
+//! the checker hands to the script must run on every release.
+
+use std::process::Command;
+
+use sre_e2e::checker::{self, sre_check_bin};
+
+/// Fixtures run this many at a time; each builds for three releases at once.
+const FIXTURE_JOBS: usize = 3;
+
+#[test]
+fn os_fixtures() {
+    checker::check_all("os", FIXTURE_JOBS).unwrap();
+}
+
+#[test]
+fn a_missing_exporter_binary_is_a_usage_error() {
+    let tmp = tempfile::tempdir().unwrap();
+    let work = tmp.path().join("work");
+    assert!(
+        Command::new(sre_check_bin())
+            .arg("init")
+            .arg(&work)
+            .status()
+            .unwrap()
+            .success()
+    );
+    let out = Command::new(sre_check_bin())
+        .args([
+            "run",
+            "--topic",
+            "os",
+            "--exporter-binary",
+            "/nonexistent/postgres_exporter",
+            "--dir",
+        ])
+        .arg(&work)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("--exporter-binary /nonexistent/postgres_exporter: no such file"),
+        "{stderr}"
+    );
+}
+
+/// Debian trixie's own binary is linked against glibc 2.34: the checker must refuse it (an
+/// environment error naming the reason), not blame the candidate's package on bullseye.
+#[test]
+fn a_dynamically_linked_exporter_is_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let bin_dir = tmp.path().join("bin");
+    std::fs::create_dir(&bin_dir).unwrap();
+    let fetch = Command::new("docker")
+        .args(["run", "--rm", "--mount"])
+        .arg(format!("type=bind,source={},target=/out", bin_dir.display()))
+        .args([
+            "debian:trixie",
+            "sh",
+            "-c",
+            "set -e; apt-get update -qq; cd /tmp; apt-get download -qq prometheus-postgres-exporter; \
+             dpkg-deb -x prometheus-postgres-exporter_*.deb x; cp x/usr/bin/prometheus-postgres-exporter /out/",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        fetch.status.success(),
+        "{}",
+        String::from_utf8_lossy(&fetch.stderr)
+    );
+
+    let fixture = checker::fixtures("os")
+        .unwrap()
+        .into_iter()
+        .find(|f| f.name == "solutions/os")
+        .expect("the os solution fixture");
+    let work_tmp = checker::prepare(&fixture).unwrap();
+    let binary = bin_dir.join("prometheus-postgres-exporter");
+    let (out, report) = checker::run_topic(
+        &work_tmp.path().join("work"),
+        "os",
+        &["--exporter-binary", binary.to_str().unwrap()],
+    )
+    .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "an unusable binary is an environment error"
+    );
+    let build = report.topics[0]
+        .checks
+        .iter()
+        .find(|c| c.id == "build")
+        .unwrap();
+    assert_eq!(build.status, sre_model::Status::Error, "{build:?}");
+    assert!(
+        build
+            .evidence
+            .contains("does not run on Debian 11 (bullseye)"),
+        "{}",
+        build.evidence
+    );
+    assert!(build.evidence.contains("GLIBC"), "{}", build.evidence);
+}
