@@ -26,6 +26,9 @@ pub struct Postgres {
     child: Child,
     port: u16,
     log: PathBuf,
+    data: PathBuf,
+    settings: Settings,
+    as_root: bool,
     // Dropped last: the server is stopped before its folder is removed.
     _dir: tempfile::TempDir,
 }
@@ -94,12 +97,15 @@ impl Postgres {
         // a failed start is retried on a new port.
         let mut last_error = None;
         for _ in 0..3 {
-            match start_server(as_root, dir.path(), &data, settings) {
+            match start_server(as_root, dir.path(), &data, settings, free_port()?) {
                 Ok((child, port, log)) => {
                     return Ok(Postgres {
                         child,
                         port,
                         log,
+                        data,
+                        settings: settings.clone(),
+                        as_root,
                         _dir: dir,
                     });
                 }
@@ -123,24 +129,53 @@ impl Postgres {
     pub fn log(&self) -> String {
         std::fs::read_to_string(&self.log).unwrap_or_default()
     }
+
+    /// Stops the server (fast shutdown) and keeps its data: the database is away until
+    /// [`Postgres::restart`].
+    pub fn stop(&mut self) {
+        stop(&mut self.child);
+    }
+
+    /// Starts the stopped server again on the same port with the same data, as after a
+    /// database failover or a restart for maintenance.
+    pub fn restart(&mut self) -> anyhow::Result<()> {
+        let dir = self
+            .data
+            .parent()
+            .context("the cluster folder")?
+            .to_path_buf();
+        let (child, _, log) =
+            start_server(self.as_root, &dir, &self.data, &self.settings, self.port)?;
+        self.child = child;
+        self.log = log;
+        Ok(())
+    }
 }
 
 impl Drop for Postgres {
     fn drop(&mut self) {
-        // SIGINT is PostgreSQL's "fast shutdown": roll back sessions, stop cleanly.
-        let _ = Command::new("kill")
-            .args(["-INT", &self.child.id().to_string()])
-            .status();
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while Instant::now() < deadline {
-            if let Ok(Some(_)) = self.child.try_wait() {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        stop(&mut self.child);
     }
+}
+
+/// Stops a server: SIGINT, PostgreSQL's "fast shutdown" (roll back sessions, stop cleanly); a
+/// server still running 10 s later is killed.
+fn stop(child: &mut Child) {
+    if let Ok(Some(_)) = child.try_wait() {
+        return;
+    }
+    let _ = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while Instant::now() < deadline {
+        if let Ok(Some(_)) = child.try_wait() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
 }
 
 fn start_server(
@@ -148,9 +183,13 @@ fn start_server(
     dir: &Path,
     data: &Path,
     settings: &Settings,
+    port: u16,
 ) -> anyhow::Result<(Child, u16, PathBuf)> {
-    let port = free_port()?;
-    let log = dir.join(format!("postgres-{port}.log"));
+    // A new log per start: readiness is read from it.
+    let log = (0..)
+        .map(|n| dir.join(format!("postgres-{port}-{n}.log")))
+        .find(|p| !p.exists())
+        .context("naming the server log")?;
     let log_file = File::create(&log).context("creating the server log")?;
     if as_root {
         std::os::unix::fs::chown(&log, Some(UNPRIVILEGED), Some(UNPRIVILEGED))?;
@@ -234,9 +273,9 @@ pub fn pg_bin(name: &str) -> anyhow::Result<PathBuf> {
                 .collect()
         })
         .unwrap_or_default();
+    versions.retain(|p| p.is_file());
     versions.sort();
     versions
         .pop()
-        .filter(|p| p.is_file())
         .with_context(|| format!("`{name}` not found: install postgresql-15 (scripts/setup does)"))
 }

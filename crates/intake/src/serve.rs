@@ -119,6 +119,9 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
         "listening on http://{addr}"
     );
     let (stop_tx, stop_rx) = watch::channel(false);
+    if db.backend == store::Backend::Sqlite {
+        tokio::spawn(restart_wal_regularly(db.clone(), stop_rx.clone()));
+    }
     tokio::spawn(async move {
         let signal = shutdown_signal().await;
         tracing::info!(
@@ -143,6 +146,26 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
     db.close().await;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// How often the SQLite WAL is restarted (see [`store::Db::restart_wal`]): a second of writes
+/// at full speed is a few MB of WAL.
+const WAL_RESTART_INTERVAL: Duration = Duration::from_secs(1);
+
+/// Keeps the SQLite WAL from growing without bound under steady load, until shutdown.
+async fn restart_wal_regularly(db: store::Db, mut stop: watch::Receiver<bool>) {
+    let mut every = tokio::time::interval(WAL_RESTART_INTERVAL);
+    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = every.tick() => {}
+            _ = stop.wait_for(|stop| *stop) => return,
+        }
+        match db.restart_wal().await {
+            Ok(frames) => tracing::debug!(?frames, "SQLite WAL restarted"),
+            Err(err) => tracing::warn!(error = format!("{err:#}"), "SQLite WAL checkpoint failed"),
+        }
+    }
 }
 
 /// Waits for SIGTERM (what `docker stop` and systemd send) or SIGINT (Ctrl-C).

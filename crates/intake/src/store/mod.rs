@@ -58,9 +58,10 @@ pub struct Location<'a> {
 /// SQLite settings every connection gets. `synchronous = NORMAL` in WAL mode: a commit survives
 /// the process being killed (the WAL is written before the reply), and a power cut may lose only
 /// the last commits since the last checkpoint, never corrupt the file. `FULL` would fsync on every
-/// commit and cap writes at the disk's fsync rate.
-const SQLITE_PRAGMAS: &str =
-    "PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000; PRAGMA synchronous = NORMAL;";
+/// commit and cap writes at the disk's fsync rate. `journal_size_limit`: a WAL that grew during a
+/// burst is cut back to 64 MiB when it restarts (see [`Db::restart_wal`]).
+const SQLITE_PRAGMAS: &str = "PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000; \
+     PRAGMA synchronous = NORMAL; PRAGMA journal_size_limit = 67108864;";
 
 /// How many connections read at once.
 const READ_CONNECTIONS: u32 = 8;
@@ -108,6 +109,30 @@ impl Db {
     pub async fn ping(&self) -> anyhow::Result<()> {
         sqlx::query("SELECT 1").execute(&self.read).await?;
         Ok(())
+    }
+
+    /// SQLite only: copies the WAL into the database file and starts the WAL again from its
+    /// beginning, waiting (busy timeout) for the readers still on older frames to finish.
+    ///
+    /// SQLite's automatic checkpoint never waits: under steady writes with overlapping reads
+    /// (every request reads its token) some reader always holds an older frame, the WAL never
+    /// restarts and grows without bound (hundreds of MB per minute under load; "checkpoint
+    /// starvation" in SQLite's WAL documentation), which also slows every read and write that
+    /// has to search or extend it. Run through the single write connection, this waits for
+    /// nothing but the readers, which take microseconds. Returns the WAL's frames before the
+    /// restart; `None` on PostgreSQL.
+    pub async fn restart_wal(&self) -> anyhow::Result<Option<i64>> {
+        if self.backend != Backend::Sqlite {
+            return Ok(None);
+        }
+        let row = sqlx::query("PRAGMA wal_checkpoint(RESTART)")
+            .fetch_one(&self.write)
+            .await
+            .context("checkpointing the SQLite WAL")?;
+        // Columns: busy (1 when readers kept it from finishing), frames in the WAL, frames
+        // checkpointed.
+        let frames: i64 = sqlx::Row::try_get(&row, 1)?;
+        Ok(Some(frames))
     }
 
     /// Waits for the connections to finish their work and closes them.
