@@ -275,6 +275,18 @@ async fn a_reviewer_reads_scores_and_exports_a_candidate() -> Result<()> {
 
         assert_inert(&client).await?;
 
+        // The topic index jumps within the page (the base URL must not turn `#…` into the home page).
+        let here = client.current_url().await?;
+        client
+            .find(Locator::Css(&format!(
+                "nav.topic-index a[href$='#topic-{TOPIC}']"
+            )))
+            .await?
+            .click()
+            .await?;
+        wait::path(&client, here.path()).await?;
+        wait::element(&client, &format!("#topic-{TOPIC} form.rubric")).await?;
+
         // Score every criterion of the topic.
         let form = format!("form.rubric[data-topic='{TOPIC}']");
         let fieldsets = client

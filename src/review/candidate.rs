@@ -10,6 +10,7 @@ use super::checks::{counts_text, topic_checks};
 use super::data::{CandidatePage as Page, ReportSummary, TopicView};
 use super::failure_view;
 use super::loader::REVIEW_ROUTE;
+use super::nav::candidate_href;
 use super::rubric::Rubric;
 use super::session::Session;
 use crate::results::badge;
@@ -50,7 +51,8 @@ fn whole(id: &str, page: &Page) -> impl IntoView {
     let contents = page
         .topics
         .iter()
-        .map(|t| view! { <li><a href=format!("#topic-{}", t.id)>{format!("{}. {}", t.roman, t.title)}</a></li> })
+        // The page's own address before the anchor: a bare `#…` would resolve against the base URL.
+        .map(|t| view! { <li><a href=format!("{}#topic-{}", candidate_href(id), t.id)>{format!("{}. {}", t.roman, t.title)}</a></li> })
         .collect_view();
     let topics = page
         .topics

@@ -3,11 +3,10 @@
 
 use leptos::ev;
 use leptos::prelude::*;
-use wasm_bindgen::JsCast;
-use web_sys::{HtmlAnchorElement, MouseEvent, Url};
+use web_sys::MouseEvent;
 
 use super::loader::REVIEW_ROUTE;
-use crate::route::base_path;
+use crate::route::{base_path, site_link};
 
 /// A page of the reviewer view.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -71,26 +70,9 @@ fn current(base: &str) -> Page {
 
 /// A plain click on a link to another page of the reviewer view.
 fn review_link(event: &MouseEvent, base: &str) -> Option<(String, Page)> {
-    if event.default_prevented()
-        || event.button() != 0
-        || event.ctrl_key()
-        || event.meta_key()
-        || event.shift_key()
-        || event.alt_key()
-    {
-        return None;
-    }
-    let target: web_sys::Element = event.target()?.dyn_into().ok()?;
-    let anchor: HtmlAnchorElement = target.closest("a[href]").ok()??.dyn_into().ok()?;
-    if anchor.has_attribute("download") || !anchor.target().is_empty() {
-        return None;
-    }
-    let url = Url::new(&anchor.href()).ok()?;
-    if url.origin() != window().location().origin().ok()? || !url.hash().is_empty() {
-        return None;
-    }
-    let page = Page::parse(url.pathname().strip_prefix(base)?);
-    (page != Page::NotFound).then(|| (anchor.href(), page))
+    let (href, relative) = site_link(event, base)?;
+    let page = Page::parse(&relative);
+    (page != Page::NotFound).then_some((href, page))
 }
 
 #[cfg(test)]
