@@ -10,12 +10,13 @@
 
 use std::process::Command;
 
-use anyhow::{Context, Result, bail, ensure};
+use anyhow::{Context, Result, ensure};
 use fantoccini::{Client, Locator};
 use serde_json::{Value, json};
 use sre_e2e::browser::with_browser;
 use sre_e2e::checker::sre_check_bin;
 use sre_e2e::intake::{Backend, Http, Intake, built_binary, invite, reviewer};
+use sre_e2e::page;
 use sre_e2e::site::{built_dist, manifest};
 use sre_e2e::wait;
 
@@ -130,37 +131,12 @@ async fn log_in(client: &Client, base: &str, token: &str) -> Result<()> {
     client.goto(&format!("{base}/review")).await?;
     let input = wait::element(client, "#reviewer-token").await?;
     input.send_keys(token).await?;
-    client
-        .find(Locator::Css("form.login button[type=submit]"))
-        .await?
-        .click()
-        .await?;
+    page::click(&client, "form.login button[type=submit]").await?;
     Ok(())
 }
 
 async fn js(client: &Client, script: &str) -> Result<Value> {
     Ok(client.execute(script, vec![]).await?)
-}
-
-/// Waits until the text of the first element matching `css` contains `needle`.
-async fn text_with(client: &Client, css: &str, needle: &str) -> Result<String> {
-    let deadline = std::time::Instant::now() + wait::PAGE_TIMEOUT;
-    loop {
-        let text = match client.find(Locator::Css(css)).await {
-            Ok(e) => e.text().await.unwrap_or_default(),
-            Err(_) => String::new(),
-        };
-        if text.contains(needle) {
-            return Ok(text);
-        }
-        if std::time::Instant::now() > deadline {
-            bail!(
-                "`{css}` never said {needle:?}; it says {text:?}; page: {}",
-                wait::page_text(client).await
-            );
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -181,10 +157,10 @@ async fn a_reviewer_reads_scores_and_exports_a_candidate() -> Result<()> {
         log_in(&client, &base, &scene.reviewer).await?;
 
         // The list: progress and the check summary, per topic.
-        let row = text_with(&client, "tr.candidate", scene.candidate_name).await?;
+        let row = page::text_contains(&client, "tr.candidate", scene.candidate_name).await?;
         ensure!(row.contains("2 of 6"), "answers written, in {row:?}");
         ensure!(row.contains("in progress"), "status, in {row:?}");
-        let topics = text_with(&client, "tr.candidate .topic-statuses", TOPIC).await?;
+        let topics = page::text_contains(&client, "tr.candidate .topic-statuses", TOPIC).await?;
         ensure!(
             topics.contains("feedback") && topics.contains("pass"),
             "per-topic checks {topics:?}"
@@ -206,7 +182,8 @@ async fn a_reviewer_reads_scores_and_exports_a_candidate() -> Result<()> {
             .click()
             .await?;
         let answer = format!("#topic-{TOPIC} article.answer .answer-body");
-        let body = text_with(&client, &answer, "Move the monolith in three waves").await?;
+        let body =
+            page::text_contains(&client, &answer, "Move the monolith in three waves").await?;
         ensure!(
             body.contains("<script>window.__xss"),
             "raw HTML shows as text: {body:?}"
@@ -220,35 +197,27 @@ async fn a_reviewer_reads_scores_and_exports_a_candidate() -> Result<()> {
             heading == "Strategy",
             "markdown is rendered: h2 {heading:?}"
         );
-        let hints = text_with(&client, &format!("#topic-{TOPIC} .hints"), "Strategy").await?;
+        let hints =
+            page::text_contains(&client, &format!("#topic-{TOPIC} .hints"), "Strategy").await?;
         ensure!(
             hints.contains("not a score"),
             "hints say what they are: {hints:?}"
         );
-        let checks = text_with(&client, &format!("#topic-{TOPIC} .topic-checks"), "Checks").await?;
+        let checks =
+            page::text_contains(&client, &format!("#topic-{TOPIC} .topic-checks"), "Checks")
+                .await?;
         ensure!(
             checks.contains("pass") || checks.contains("fail"),
             "the report's checks: {checks:?}"
         );
         let feedback =
-            text_with(&client, "#topic-feedback pre.answer-text", "Clear README").await?;
+            page::text_contains(&client, "#topic-feedback pre.answer-text", "Clear README").await?;
         ensure!(
             feedback.contains("<b>bold?</b>"),
             "a text answer is text: {feedback:?}"
         );
 
-        client
-            .find(Locator::Css(&format!(
-                "#topic-{TOPIC} details.history summary"
-            )))
-            .await?
-            .click()
-            .await?;
-        let first = wait::element(
-            &client,
-            &format!("#topic-{TOPIC} details.history li button"),
-        )
-        .await?;
+        page::click(&client, &format!("#topic-{TOPIC} details.history summary")).await?;
         let versions = wait::texts(
             &client,
             &format!("#topic-{TOPIC} details.history li button"),
@@ -258,7 +227,6 @@ async fn a_reviewer_reads_scores_and_exports_a_candidate() -> Result<()> {
             versions == ["Version 2", "Version 1"],
             "history {versions:?}"
         );
-        drop(first);
         client
             .find(Locator::XPath(&format!(
                 "//section[@id='topic-{TOPIC}']//details//button[text()='Version 1']"
@@ -266,7 +234,7 @@ async fn a_reviewer_reads_scores_and_exports_a_candidate() -> Result<()> {
             .await?
             .click()
             .await?;
-        text_with(
+        page::text_contains(
             &client,
             &format!("#topic-{TOPIC} .old-version"),
             "lift and shift",
@@ -277,13 +245,11 @@ async fn a_reviewer_reads_scores_and_exports_a_candidate() -> Result<()> {
 
         // The topic index jumps within the page (the base URL must not turn `#…` into the home page).
         let here = client.current_url().await?;
-        client
-            .find(Locator::Css(&format!(
-                "nav.topic-index a[href$='#topic-{TOPIC}']"
-            )))
-            .await?
-            .click()
-            .await?;
+        page::click(
+            &client,
+            &format!("nav.topic-index a[href$='#topic-{TOPIC}']"),
+        )
+        .await?;
         wait::path(&client, here.path()).await?;
         wait::element(&client, &format!("#topic-{TOPIC} form.rubric")).await?;
 
@@ -316,12 +282,8 @@ async fn a_reviewer_reads_scores_and_exports_a_candidate() -> Result<()> {
                 .send_keys(&note_of(i))
                 .await?;
         }
-        client
-            .find(Locator::Css(&format!("{form} button[type=submit]")))
-            .await?
-            .click()
-            .await?;
-        text_with(
+        page::click(&client, &format!("{form} button[type=submit]")).await?;
+        page::text_contains(
             &client,
             &format!("{form} .status"),
             &format!("Saved {} scores", criteria.len()),
@@ -360,11 +322,7 @@ async fn a_reviewer_reads_scores_and_exports_a_candidate() -> Result<()> {
         assert_inert(&client).await?;
 
         // The export, from the list.
-        client
-            .find(Locator::Css(".breadcrumb a"))
-            .await?
-            .click()
-            .await?;
+        page::click(&client, ".breadcrumb a").await?;
         wait::element(&client, "button.export-csv")
             .await?
             .click()
@@ -394,11 +352,7 @@ async fn a_reviewer_reads_scores_and_exports_a_candidate() -> Result<()> {
         }
 
         // Log out: the token is gone and the login form is back.
-        client
-            .find(Locator::Css("button.log-out"))
-            .await?
-            .click()
-            .await?;
+        page::click(&client, "button.log-out").await?;
         wait::element(&client, "#reviewer-token").await?;
         let stored = js(
             &client,
@@ -469,7 +423,7 @@ async fn a_refused_token_is_a_clear_error_and_is_not_kept() -> Result<()> {
             "forged-0123456789abcdefghijklmnopqrstuvwxyzABCD",
         )
         .await?;
-        let alert = text_with(
+        let alert = page::text_contains(
             &client,
             "form.login [role=alert]",
             "does not open the reviewer view",
@@ -484,12 +438,8 @@ async fn a_refused_token_is_a_clear_error_and_is_not_kept() -> Result<()> {
         let input = client.find(Locator::Css("#reviewer-token")).await?;
         input.clear().await?;
         input.send_keys(&scene.candidate_token).await?;
-        client
-            .find(Locator::Css("form.login button[type=submit]"))
-            .await?
-            .click()
-            .await?;
-        text_with(&client, "form.login [role=alert]", "not a reviewer token").await?;
+        page::click(&client, "form.login button[type=submit]").await?;
+        page::text_contains(&client, "form.login [role=alert]", "not a reviewer token").await?;
 
         let stored = js(
             &client,
@@ -506,16 +456,12 @@ async fn a_refused_token_is_a_clear_error_and_is_not_kept() -> Result<()> {
         )
         .await?;
         client.refresh().await?;
-        let alert = text_with(&client, "main [role=alert]", "no longer works").await?;
+        let alert = page::text_contains(&client, "main [role=alert]", "no longer works").await?;
         ensure!(
             alert.contains("does not accept this token"),
             "alert {alert:?}"
         );
-        client
-            .find(Locator::Css("main [role=alert] button"))
-            .await?
-            .click()
-            .await?;
+        page::click(&client, "main [role=alert] button").await?;
         wait::element(&client, "#reviewer-token").await?;
         Ok(())
     })
