@@ -131,7 +131,7 @@ async fn log_in(client: &Client, base: &str, token: &str) -> Result<()> {
     client.goto(&format!("{base}/review")).await?;
     let input = wait::element(client, "#reviewer-token").await?;
     input.send_keys(token).await?;
-    page::click(&client, "form.login button[type=submit]").await?;
+    page::click(client, "form.login button[type=submit]").await?;
     Ok(())
 }
 
