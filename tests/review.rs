@@ -30,6 +30,7 @@ const HOSTILE_ANSWER: &str = "# Migration plan\n\n\
     <img src=\"x\" onerror=\"window.__xss = 'onerror image'\">\n\n\
     [rollback runbook](javascript:window.__xss='javascript link')\n\n\
     ![diagram](javascript:window.__xss='javascript image')\n\n\
+    ![pixel](https://tracker.example/pixel.png)\n\n\
     <a href=\"javascript:window.__xss='raw link'\">raw link</a>\n\n\
     ## Rollback\n\nKeep the old primary as a replica for two weeks; RPO 5 minutes.\n";
 
@@ -242,6 +243,18 @@ async fn a_reviewer_reads_scores_and_exports_a_candidate() -> Result<()> {
         .await?;
 
         assert_inert(&client).await?;
+        page::text_contains(
+            &client,
+            &answer,
+            "[image not loaded: pixel — https://tracker.example/pixel.png]",
+        )
+        .await?;
+        let remote = js(
+            &client,
+            "return document.querySelectorAll('main img[src*=\"tracker.example\"]').length",
+        )
+        .await?;
+        ensure!(remote == json!(0), "a remote image is in the page");
 
         // The topic index jumps within the page (the base URL must not turn `#…` into the home page).
         let here = client.current_url().await?;

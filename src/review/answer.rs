@@ -3,12 +3,15 @@
 //!
 //! Markdown goes through sre-markdown, the renderer of the candidate's own preview: raw HTML is
 //! escaped (a `<script>` or `onerror=` in an answer is text), only http, https and mailto URLs or
-//! relative ones survive (`javascript:` links keep their text only). Its output is the only HTML
-//! this view inserts; plain-text answers and everything else are text nodes.
+//! relative ones survive (`javascript:` links keep their text only); images from other sites are
+//! not loaded. Its output is the only HTML this view inserts; plain-text answers and everything
+//! else are text nodes.
 
 use leptos::prelude::*;
 use sre_markdown::LinkMap;
 use sre_model::site::FILES_DIR;
+use wasm_bindgen::JsCast;
+use web_sys::{Element, HtmlTemplateElement};
 
 use super::data::{AnswerVersion, AnswerView, Hint};
 use super::session::Session;
@@ -54,10 +57,46 @@ fn rendered(text: &str, file: &str, markdown: bool) -> AnyView {
         // Links to challenge files resolve like the readmes': under `content/`, against the
         // answer file's folder.
         let html = sre_markdown::render(text, file, &LinkMap::new(&format!("{FILES_DIR}/")));
-        view! { <div class="markdown" inner_html=html></div> }.into_any()
+        view! { <div class="markdown" inner_html=without_remote_images(html)></div> }.into_any()
     } else {
         view! { <pre class="answer-text">{text.to_owned()}</pre> }.into_any()
     }
+}
+
+/// The HTML with every image from another site replaced by a note naming it: a remote image
+/// would tell its host when the reviewer reads the answer (a tracking pixel). The HTML is parsed
+/// in a `<template>`, whose content loads nothing; the challenge's own images stay.
+fn without_remote_images(html: String) -> String {
+    let Some(template) = document()
+        .create_element("template")
+        .ok()
+        .and_then(|e| e.dyn_into::<HtmlTemplateElement>().ok())
+    else {
+        return html;
+    };
+    template.set_inner_html(&html);
+    let Ok(images) = template.content().query_selector_all("img") else {
+        return html;
+    };
+    for index in 0..images.length() {
+        let Some(image) = images
+            .item(index)
+            .and_then(|n| n.dyn_into::<Element>().ok())
+        else {
+            continue;
+        };
+        let src = image.get_attribute("src").unwrap_or_default();
+        if !(src.starts_with("http:") || src.starts_with("https:")) {
+            continue;
+        }
+        let alt = image.get_attribute("alt").unwrap_or_default();
+        if let Ok(note) = document().create_element("span") {
+            note.set_class_name("remote-image");
+            note.set_text_content(Some(&format!("[image not loaded: {alt} — {src}]")));
+            let _ = image.replace_with_with_node_1(&note);
+        }
+    }
+    template.inner_html()
 }
 
 /// Which expected parts the text shows: a help for reading, never a score.
