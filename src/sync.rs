@@ -340,20 +340,7 @@ impl Engine {
 
 /// The candidate keeps their text over the server's version: it is sent to replace that version.
 pub fn keep_mine(id: &str) {
-    let Some(engine) = engine() else {
-        return;
-    };
-    let Some((_, state)) = engine.answers.get(id) else {
-        return;
-    };
-    if let SlotSync::Conflict { version, text } = state.sync.get_untracked() {
-        storage::set_synced(
-            id,
-            Some(Synced {
-                version,
-                hash: text_hash(&text),
-            }),
-        );
+    if let Some((state, _, _)) = resolve_conflict(id) {
         state.sync.set(SlotSync::Waiting);
         retry_now();
     }
@@ -361,23 +348,26 @@ pub fn keep_mine(id: &str) {
 
 /// The candidate takes the server's text: it replaces theirs in this browser.
 pub fn use_theirs(id: &str) {
-    let Some(engine) = engine() else {
-        return;
-    };
-    let Some((_, state)) = engine.answers.get(id) else {
-        return;
-    };
-    if let SlotSync::Conflict { version, text } = state.sync.get_untracked() {
-        storage::set_synced(
-            id,
-            Some(Synced {
-                version,
-                hash: text_hash(&text),
-            }),
-        );
-        engine.answers.replace(id, text);
+    if let Some((state, version, text)) = resolve_conflict(id) {
+        if let Some(engine) = engine() {
+            engine.answers.replace(id, text);
+        }
         state.sync.set(SlotSync::Synced(version));
     }
+}
+
+/// Ends the conflict of slot `id`, if it has one: the server's version becomes the one this
+/// browser knows (the next write is based on it). Returns the slot's state and the server's
+/// version and text.
+fn resolve_conflict(id: &str) -> Option<(AnswerState, i64, String)> {
+    let engine = engine()?;
+    let (_, state) = engine.answers.get(id)?;
+    let SlotSync::Conflict { version, text } = state.sync.get_untracked() else {
+        return None;
+    };
+    let hash = text_hash(&text);
+    storage::set_synced(id, Some(Synced { version, hash }));
+    Some((*state, version, text))
 }
 
 /// Sends what waits, then submits. The error says what stops the submission.

@@ -142,8 +142,8 @@ pub fn fixtures(topic: &str) -> anyhow::Result<Vec<Fixture>> {
         .collect()
 }
 
-/// A fresh working copy: `sre-check init`, then the overlay copied on top.
-pub fn prepare(fixture: &Fixture) -> anyhow::Result<tempfile::TempDir> {
+/// A fresh `sre-check init` working copy: `<temp dir>/work`, gone with the temp dir.
+pub fn init_work() -> anyhow::Result<(tempfile::TempDir, PathBuf)> {
     let tmp = tempfile::tempdir()?;
     let work = tmp.path().join("work");
     let out = Command::new(sre_check_bin())
@@ -155,6 +155,12 @@ pub fn prepare(fixture: &Fixture) -> anyhow::Result<tempfile::TempDir> {
         "sre-check init failed: {}",
         String::from_utf8_lossy(&out.stderr)
     );
+    Ok((tmp, work))
+}
+
+/// A fresh working copy: `sre-check init`, then the overlay copied on top.
+pub fn prepare(fixture: &Fixture) -> anyhow::Result<tempfile::TempDir> {
+    let (tmp, work) = init_work()?;
     if let Some(base) = &fixture.expected.base {
         overlay(&repo_root().join("tests/fixtures").join(base), &work)
             .with_context(|| format!("{}: overlaying its base {base}", fixture.name))?;
@@ -316,6 +322,11 @@ pub fn check_all(topic: &str, jobs: usize) -> anyhow::Result<()> {
         !fixtures.is_empty(),
         "no fixtures for topic {topic} under tests/fixtures"
     );
+    check_fixtures(topic, &fixtures, jobs)
+}
+
+/// Runs the given fixtures of a topic, `jobs` at a time, and fails with all mismatches at once.
+pub fn check_fixtures(topic: &str, fixtures: &[Fixture], jobs: usize) -> anyhow::Result<()> {
     let next = std::sync::atomic::AtomicUsize::new(0);
     let failures = std::sync::Mutex::new(Vec::new());
     std::thread::scope(|scope| {
@@ -410,6 +421,23 @@ impl BackgroundRun {
             child,
             stderr: rx,
             run_label,
+        }
+    }
+
+    /// Waits until `ready` holds (polled every 200 ms); panics with sre-check's output if the run
+    /// ends first or `within` passes.
+    pub fn wait_for(&mut self, what: &str, within: Duration, ready: impl Fn() -> bool) {
+        let deadline = Instant::now() + within;
+        while !ready() {
+            if let Some(status) = self.child.try_wait().expect("waiting for sre-check") {
+                let rest: Vec<String> = self.stderr.try_iter().collect();
+                panic!(
+                    "sre-check ended ({status}) before {what}:\n{}",
+                    rest.join("\n")
+                );
+            }
+            assert!(Instant::now() < deadline, "{what}: never happened");
+            std::thread::sleep(Duration::from_millis(200));
         }
     }
 

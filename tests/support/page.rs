@@ -176,3 +176,39 @@ pub async fn all_texts(client: &Client, css: &str) -> Result<Vec<String>> {
         .await?;
     Ok(serde_json::from_value(texts)?)
 }
+
+/// Elements under a container that run script or load another document, and attributes with
+/// an event handler or a `javascript:`, `data:` or `vbscript:` URL: their HTML (empty: none).
+const DANGEROUS_MARKUP: &str = "return [...document.querySelectorAll(arguments[0] + ' *')].filter(e => \
+    ['SCRIPT', 'IFRAME', 'SVG', 'OBJECT', 'EMBED', 'FORM', 'STYLE', 'DETAILS'].includes(e.tagName.toUpperCase()) || \
+    [...e.attributes].some(a => a.name.startsWith('on') || /^\\s*(javascript|data|vbscript):/i.test(a.value))) \
+    .map(e => e.outerHTML)";
+
+/// Checks hostile markdown rendered under `container` (payloads from the tests' corpora): clicks
+/// every link in it that does not go to an http(s), mailto or content/ address (a surviving
+/// `javascript:` URL would run now), then fails if any dangerous markup is there or any payload
+/// ran ([`trap_scripts`] must have been called).
+pub async fn ensure_nothing_ran(client: &Client, container: &str) -> Result<()> {
+    let links = client
+        .find_all(fantoccini::Locator::Css(&format!("{container} a")))
+        .await?;
+    for link in links {
+        let href = link.attr("href").await?.unwrap_or_default();
+        if !href.starts_with("http") && !href.starts_with("mailto") && !href.contains("content/") {
+            // A refused click (the link is not interactable) is not a failure of the site.
+            let _ = link.click().await;
+        }
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    let dangerous = client
+        .execute(DANGEROUS_MARKUP, vec![Value::String(container.to_owned())])
+        .await?;
+    if !dangerous.as_array().is_some_and(Vec::is_empty) {
+        bail!("dangerous markup under {container}: {dangerous}");
+    }
+    let ran = script_ran(client).await?;
+    if !ran.is_empty() {
+        bail!("payloads ran: {ran:?}");
+    }
+    Ok(())
+}
