@@ -14,13 +14,14 @@
 //!   "signals": { "rollback": true, "rpo-rto": false } }
 //! ```
 //! `checks` must list every check of the topic; `evidence`/`hint` list substrings that must appear;
-//! `delete` removes starter files before the run; `signals` (optional) gives the reviewer hints the
-//! topic must report, by id: present or not.
+//! `delete` removes starter files before the run.
 //!
 //! A broken case that differs from the solution by a line or two says only that:
 //! `"base": "solutions/os"` overlays that fixture first, and
 //! `"edit": [{ "file": "packaging/postrm", "from": "exit 0", "to": "exit 1" }]` then replaces text
 //! that must occur exactly once (so an edit that no longer applies fails loudly).
+//!
+//! `signals` (optional) gives the reviewer hints the topic must report, by id: present or not.
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader};

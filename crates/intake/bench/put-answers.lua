@@ -1,4 +1,4 @@
--- wrk script for scripts/bench-intake: PUT /api/v1/answers/feedback with HTTP conditional
+-- wrk script of scripts/bench-intake: PUT /api/v1/answers/feedback with HTTP conditional
 -- requests, as the site's autosave does.
 --
 -- Arguments (after `--`): TOKENS_FILE CANDIDATES_PER_THREAD BYTES MODE
