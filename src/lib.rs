@@ -11,6 +11,8 @@
 //! - The candidate's answers: [`answers`] (live state, autosave), [`storage`] (localStorage),
 //!   [`sync`] and [`api`] (sre-intake), [`invite`], [`export`], [`preview`].
 //! - [`challenge`], [`fetch`]: what the build step published, and loading it.
+//! - [`review`]: the reviewer's view (`/review`), a wasm of its own; only its small loader is
+//!   part of this one.
 
 pub mod answers;
 pub mod answers_page;
@@ -27,6 +29,7 @@ pub mod home;
 pub mod invite;
 pub mod preview;
 pub mod results;
+pub mod review;
 pub mod route;
 pub mod status;
 pub mod storage;
@@ -54,6 +57,10 @@ use crate::topic_page::TopicPage;
 /// prerendered page it replaces.
 pub fn start() {
     let base = route::base_path();
+    if review::loader::is_review_address(&base) {
+        review::loader::load();
+        return;
+    }
     let invite = invite::take_from_address(&base);
     if let Some(url) = route::current_route(&base).fragment() {
         boot::keep_prerendered(url);
