@@ -164,7 +164,9 @@ async fn connect(url: &str, connections: u32, wait: Duration) -> anyhow::Result<
     loop {
         let attempt = AnyPoolOptions::new()
             .max_connections(connections)
-            .acquire_timeout(Duration::from_secs(5))
+            // A busy database host can take seconds to hand out a connection: wait rather than fail
+            // a CLI command or a request (requests still end at the server's request timeout).
+            .acquire_timeout(Duration::from_secs(20))
             .after_connect(|conn, _| {
                 Box::pin(async move {
                     if conn.backend_name() == "SQLite" {

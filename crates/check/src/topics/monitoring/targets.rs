@@ -51,10 +51,12 @@ const COMPONENTS: [Component; 5] = [
 /// Runs the check.
 pub fn check(stack: &Stack, live: &Live, cadence: &Cadence) -> anyhow::Result<Verdict> {
     let prometheus = live.prometheus();
-    // Every target scraped at least once, and given one more round to come up: an exporter may
-    // start a little after Prometheus.
+    // Every target scraped at least once, and given two more rounds to come up: an exporter may
+    // start a little after Prometheus, and on a busy machine a first scrape can time out. The
+    // wait ends as soon as every target is up.
     let settle = cadence.scrape + cadence.scrape_timeout;
-    let deadline = Instant::now() + stack.docker.scale(settle * 2 + SLACK);
+    let wait = settle * 3 + SLACK * 2;
+    let deadline = Instant::now() + stack.docker.scale(wait);
     let mut targets = Vec::new();
     poll_until(deadline, || {
         targets = prometheus.targets()?;
@@ -74,7 +76,7 @@ pub fn check(stack: &Stack, live: &Live, cadence: &Cadence) -> anyhow::Result<Ve
                 "{} of {} targets are not up after {}:\n{}",
                 down.len(),
                 targets.len(),
-                show(settle * 2 + SLACK),
+                show(wait),
                 lines.join("\n")
             ),
             "Each target must answer on the address Prometheus scrapes: check the service name \
