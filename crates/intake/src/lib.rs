@@ -17,4 +17,5 @@ pub mod render;
 pub mod serve;
 pub mod site;
 pub mod store;
+pub mod token_cache;
 pub mod tokens;

@@ -104,6 +104,7 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
         db: db.clone(),
         metrics: Arc::new(Metrics::new()),
         limiter: Arc::new(RateLimiter::new(settings.rate_limit, settings.rate_burst)),
+        tokens: Arc::default(),
         public_url: settings.public_url.clone().into(),
     };
     let app = api::router(state, &settings.options);

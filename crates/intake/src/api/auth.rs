@@ -13,6 +13,7 @@ use time::format_description::well_known::Rfc3339;
 use super::AppState;
 use crate::error::ApiError;
 use crate::store::people::{self, ByToken, Candidate, Reviewer};
+use crate::token_cache::Owner;
 use crate::tokens;
 
 /// The candidate a request's token belongs to.
@@ -28,19 +29,15 @@ impl FromRequestParts<AppState> for CandidateAuth {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         let hash = bearer_hash(parts)?;
-        match verified(people::candidate_by_token(&state.db, &hash).await?, &hash) {
-            Some(candidate) => {
+        match owner(state, &hash).await? {
+            Some(Owner::Candidate(candidate)) => {
                 check_expiry(&candidate)?;
                 rate_limit(state, &hash)?;
                 Ok(CandidateAuth(candidate))
             }
-            None if verified(people::reviewer_by_token(&state.db, &hash).await?, &hash)
-                .is_some() =>
-            {
-                Err(ApiError::forbidden(
-                    "this is a reviewer token; this route takes a candidate's token",
-                ))
-            }
+            Some(Owner::Reviewer(_)) => Err(ApiError::forbidden(
+                "this is a reviewer token; this route takes a candidate's token",
+            )),
             None => Err(unknown_token()),
         }
     }
@@ -51,21 +48,35 @@ impl FromRequestParts<AppState> for ReviewerAuth {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         let hash = bearer_hash(parts)?;
-        match verified(people::reviewer_by_token(&state.db, &hash).await?, &hash) {
-            Some(reviewer) => {
+        match owner(state, &hash).await? {
+            Some(Owner::Reviewer(reviewer)) => {
                 rate_limit(state, &hash)?;
                 Ok(ReviewerAuth(reviewer))
             }
-            None if verified(people::candidate_by_token(&state.db, &hash).await?, &hash)
-                .is_some() =>
-            {
-                Err(ApiError::forbidden(
-                    "reviewer routes need a reviewer token; a candidate's token reaches only their own answers",
-                ))
-            }
+            Some(Owner::Candidate(_)) => Err(ApiError::forbidden(
+                "reviewer routes need a reviewer token; a candidate's token reaches only their own answers",
+            )),
             None => Err(unknown_token()),
         }
     }
+}
+
+/// Who the token with this hash belongs to: remembered for a few seconds ([`crate::token_cache`]),
+/// else looked up (candidates first: they make nearly every call).
+async fn owner(state: &AppState, hash: &str) -> Result<Option<Owner>, ApiError> {
+    if let Some(owner) = state.tokens.get(hash) {
+        return Ok(Some(owner));
+    }
+    let owner = match verified(people::candidate_by_token(&state.db, hash).await?, hash) {
+        Some(candidate) => Some(Owner::Candidate(candidate)),
+        None => {
+            verified(people::reviewer_by_token(&state.db, hash).await?, hash).map(Owner::Reviewer)
+        }
+    };
+    if let Some(owner) = &owner {
+        state.tokens.put(hash, owner.clone());
+    }
+    Ok(owner)
 }
 
 /// The stored hash of the request's bearer token, if it has a well-formed one.

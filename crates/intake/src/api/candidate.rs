@@ -310,5 +310,6 @@ pub async fn submit(
     CandidateAuth(candidate): CandidateAuth,
 ) -> Result<Json<Value>, ApiError> {
     let submitted_at = crate::store::people::submit(&state.db, &candidate.id).await?;
+    state.tokens.forget_candidate(&candidate.id);
     Ok(Json(json!({ "submitted_at": submitted_at })))
 }

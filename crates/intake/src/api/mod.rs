@@ -34,6 +34,7 @@ use crate::error::ApiError;
 use crate::metrics::{self, Metrics};
 use crate::ratelimit::RateLimiter;
 use crate::store::Db;
+use crate::token_cache::TokenCache;
 
 /// Most bytes of answer text (UTF-8) one version may hold.
 pub const ANSWER_TEXT_LIMIT: usize = 256 * 1024;
@@ -53,6 +54,8 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     /// The per-token rate limit.
     pub limiter: Arc<RateLimiter>,
+    /// Owners of recently used tokens.
+    pub tokens: Arc<TokenCache>,
     /// Base URL of the site, for invite links (`<public_url>/invite/<token>`).
     pub public_url: Arc<str>,
 }
