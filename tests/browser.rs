@@ -207,3 +207,21 @@ async fn the_editing_app_is_fetched_after_the_page_shows_and_its_editors_work() 
     })
     .await
 }
+
+#[tokio::test]
+async fn without_the_editing_app_the_page_reads_and_says_why_there_is_no_editor() -> Result<()> {
+    let broken = copy_of(&built_dist()?)?;
+    let wasm = broken.path().join("sre-edit_bg.wasm");
+    std::fs::remove_file(&wasm).with_context(|| format!("removing {}", wasm.display()))?;
+    let server = StaticServer::start(broken.path())?;
+    with_browser(|client| async move {
+        client.goto(&server.url("/topic/feedback/")).await?;
+        let alert = page::text_contains(&client, ".edit-failed", "could not load").await?;
+        ensure!(alert.contains("Reload the page"), "alert says {alert:?}");
+        // The reading app still shows the instructions, and says the editor is not there yet.
+        wait::element(&client, ".topic-page article.markdown h2").await?;
+        page::text_contains(&client, ".answers .edit-loading", "Loading the editor").await?;
+        Ok(())
+    })
+    .await
+}
