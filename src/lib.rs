@@ -14,6 +14,8 @@
 //! - The candidate's answers: [`answers`] (live state, autosave), [`storage`] (localStorage),
 //!   [`sync`] and [`api`] (sre-intake), [`invite`], [`export`], [`preview`].
 //! - [`challenge`], [`fetch`]: what the build step published, and loading it.
+//! - [`review`]: the reviewer's view (`/review`), a wasm of its own; only its small loader is
+//!   part of this one.
 
 pub mod answers;
 pub mod answers_page;
@@ -33,6 +35,7 @@ pub mod lazy_app;
 pub mod parts;
 pub mod preview;
 pub mod results;
+pub mod review;
 pub mod route;
 pub mod status;
 pub mod storage;
@@ -57,6 +60,10 @@ use crate::topic_page::TopicPage;
 /// is painted, loads the editing app.
 pub fn start() {
     let base = route::base_path();
+    if review::loader::is_review_address(&base) {
+        review::loader::load();
+        return;
+    }
     invite::take_from_address(&base);
     if let Some(url) = route::current_route(&base).fragment() {
         boot::keep_prerendered(url);

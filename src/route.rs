@@ -122,6 +122,15 @@ pub fn current_route(base: &str) -> Route {
 /// browser should handle the click itself (new tab, download, another site, a file, an anchor on
 /// this page).
 fn page_link(event: &MouseEvent, base: &str) -> Option<(String, Route)> {
+    let (href, relative) = site_link(event, base)?;
+    let route = Route::parse(&relative);
+    (route != Route::NotFound).then_some((href, route))
+}
+
+/// The address and the path relative to the base URL of a plain click on a link to another page
+/// of this site, or `None` when the browser should handle the click itself (see [`page_link`];
+/// the reviewer view's navigation uses it too).
+pub fn site_link(event: &MouseEvent, base: &str) -> Option<(String, String)> {
     if event.default_prevented()
         || event.button() != 0
         || event.ctrl_key()
@@ -151,8 +160,8 @@ fn page_link(event: &MouseEvent, base: &str) -> Option<(String, Route)> {
         // An anchor on this page: the browser scrolls to it.
         return None;
     }
-    let route = Route::parse(path.strip_prefix(base)?);
-    (route != Route::NotFound).then_some((href, route))
+    let relative = path.strip_prefix(base)?.to_owned();
+    Some((href, relative))
 }
 
 #[cfg(test)]

@@ -8,6 +8,8 @@
 //!   offline queue, and it survives reloads and crashes with the text itself.
 //! - `invite`: the candidate's token from the invite link; `server`: the sre-intake origin when it
 //!   is not the site's own. The token is never logged or shown.
+//! - `reviewer`: a reviewer's token, entered once on the `/review` pages (see `crate::review`);
+//!   never logged or shown either.
 //!
 //! localStorage is synchronous: once `setItem` returns, another tab, a reload or a crashed tab
 //! reads the new value.
@@ -107,6 +109,21 @@ pub fn set_invite(invite: &Invite) -> Result<(), String> {
             Ok(())
         }
     }
+}
+
+/// The reviewer token this browser keeps, if a reviewer logged in here.
+pub fn reviewer_token() -> Option<String> {
+    get("reviewer").filter(|t| !t.is_empty())
+}
+
+/// Keeps a reviewer's token for the next visits.
+pub fn set_reviewer_token(token: &str) -> Result<(), String> {
+    set("reviewer", token)
+}
+
+/// Forgets the reviewer's token (log out).
+pub fn forget_reviewer_token() {
+    remove("reviewer");
 }
 
 /// A 64-bit FNV-1a hash of a text: enough to tell whether the server holds this exact text.

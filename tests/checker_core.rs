@@ -43,16 +43,12 @@ fn ctrl_c_during_a_build_stops_the_run_and_removes_its_containers() {
     )
     .unwrap();
 
-    let run = BackgroundRun::start(&work, "iac");
+    let mut run = BackgroundRun::start(&work, "iac");
     let run_label = run.run_label.clone();
 
     let build_running =
         || docker_stdout(&["ps", "--no-trunc", "--format", "{{.Command}}"]).contains(&marker);
-    let deadline = Instant::now() + Duration::from_secs(120);
-    while !build_running() {
-        assert!(Instant::now() < deadline, "the build step never started");
-        std::thread::sleep(Duration::from_millis(200));
-    }
+    run.wait_for("the build step", Duration::from_secs(120), build_running);
 
     let (status, rest) = run.interrupt(Duration::from_secs(60));
     assert_eq!(

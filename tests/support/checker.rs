@@ -10,7 +10,8 @@
 //!   "checks": { "answers": "pass", "build": "fail" },
 //!   "evidence": { "build": ["Permission denied"] },
 //!   "hint": { "build": ["become"] },
-//!   "delete": ["infrastructure/infra.txt"] }
+//!   "delete": ["infrastructure/infra.txt"],
+//!   "signals": { "rollback": true, "rpo-rto": false } }
 //! ```
 //! `checks` must list every check of the topic; `evidence`/`hint` list substrings that must appear;
 //! `delete` removes starter files before the run.
@@ -19,6 +20,8 @@
 //! `"base": "solutions/os"` overlays that fixture first, and
 //! `"edit": [{ "file": "packaging/postrm", "from": "exit 0", "to": "exit 1" }]` then replaces text
 //! that must occur exactly once (so an edit that no longer applies fails loudly).
+//!
+//! `signals` (optional) gives the reviewer hints the topic must report, by id: present or not.
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader};
@@ -54,6 +57,9 @@ pub struct Expected {
     /// Starter files to remove before the run.
     #[serde(default)]
     pub delete: Vec<String>,
+    /// Reviewer hints (signals) the topic must report, by id: present or not.
+    #[serde(default)]
+    pub signals: BTreeMap<String, bool>,
     /// Text edits made after the overlays; each `from` must occur exactly once, so a case cannot
     /// silently stop testing what it names.
     #[serde(default)]
@@ -137,8 +143,8 @@ pub fn fixtures(topic: &str) -> anyhow::Result<Vec<Fixture>> {
         .collect()
 }
 
-/// A fresh working copy: `sre-check init`, then the overlay copied on top.
-pub fn prepare(fixture: &Fixture) -> anyhow::Result<tempfile::TempDir> {
+/// A fresh `sre-check init` working copy: `<temp dir>/work`, gone with the temp dir.
+pub fn init_work() -> anyhow::Result<(tempfile::TempDir, PathBuf)> {
     let tmp = tempfile::tempdir()?;
     let work = tmp.path().join("work");
     let out = Command::new(sre_check_bin())
@@ -150,6 +156,12 @@ pub fn prepare(fixture: &Fixture) -> anyhow::Result<tempfile::TempDir> {
         "sre-check init failed: {}",
         String::from_utf8_lossy(&out.stderr)
     );
+    Ok((tmp, work))
+}
+
+/// A fresh working copy: `sre-check init`, then the overlay copied on top.
+pub fn prepare(fixture: &Fixture) -> anyhow::Result<tempfile::TempDir> {
+    let (tmp, work) = init_work()?;
     if let Some(base) = &fixture.expected.base {
         overlay(&repo_root().join("tests/fixtures").join(base), &work)
             .with_context(|| format!("{}: overlaying its base {base}", fixture.name))?;
@@ -277,6 +289,16 @@ pub fn check_fixture(topic: &str, fixture: &Fixture) -> anyhow::Result<()> {
             }
         }
     }
+    for (id, present) in &fixture.expected.signals {
+        match topic_report.signals.iter().find(|s| &s.id == id) {
+            None => problems.push(format!("signal `{id}` is not in the report")),
+            Some(s) if s.present != *present => problems.push(format!(
+                "signal `{id}` ({}): expected present = {present}, got {}",
+                s.label, s.present
+            )),
+            Some(_) => {}
+        }
+    }
     if out.status.code() != Some(fixture.expected.exit) {
         problems.push(format!(
             "exit code {:?}, expected {}; stderr:\n{}",
@@ -301,6 +323,11 @@ pub fn check_all(topic: &str, jobs: usize) -> anyhow::Result<()> {
         !fixtures.is_empty(),
         "no fixtures for topic {topic} under tests/fixtures"
     );
+    check_fixtures(topic, &fixtures, jobs)
+}
+
+/// Runs the given fixtures of a topic, `jobs` at a time, and fails with all mismatches at once.
+pub fn check_fixtures(topic: &str, fixtures: &[Fixture], jobs: usize) -> anyhow::Result<()> {
     let next = std::sync::atomic::AtomicUsize::new(0);
     let failures = std::sync::Mutex::new(Vec::new());
     std::thread::scope(|scope| {
@@ -395,6 +422,23 @@ impl BackgroundRun {
             child,
             stderr: rx,
             run_label,
+        }
+    }
+
+    /// Waits until `ready` holds (polled every 200 ms); panics with sre-check's output if the run
+    /// ends first or `within` passes.
+    pub fn wait_for(&mut self, what: &str, within: Duration, ready: impl Fn() -> bool) {
+        let deadline = Instant::now() + within;
+        while !ready() {
+            if let Some(status) = self.child.try_wait().expect("waiting for sre-check") {
+                let rest: Vec<String> = self.stderr.try_iter().collect();
+                panic!(
+                    "sre-check ended ({status}) before {what}:\n{}",
+                    rest.join("\n")
+                );
+            }
+            assert!(Instant::now() < deadline, "{what}: never happened");
+            std::thread::sleep(Duration::from_millis(200));
         }
     }
 

@@ -7,11 +7,15 @@
 //! - [`wait`]: polling the page until an element or a text appears.
 //! - [`page`]: clicking, typing, catching downloads and stray scripts in the site.
 //! - [`answer_server`]: sre-intake's candidate API in miniature, serving the site too.
+//! - [`postgres`]: a throwaway PostgreSQL server.
+//! - [`intake`]: a real `sre-intake` with its database, and an HTTP client.
 
 pub mod answer_server;
 pub mod browser;
 pub mod checker;
+pub mod intake;
 pub mod page;
+pub mod postgres;
 pub mod site;
 pub mod static_server;
 pub mod wait;

@@ -44,6 +44,9 @@ pub enum Command {
     },
     /// Run the checks of every topic, or of those given with --topic, and write a report.
     Run(RunArgs),
+    /// Upload the report of your last run to the challenge server. Uploading the same report again
+    /// is harmless: the server keeps one copy.
+    Upload(UploadArgs),
     /// Remove containers, networks, volumes and images that sre-check created and a killed run left.
     Clean {
         /// Also remove the cached images of the checker's tools (they are rebuilt when needed).
@@ -75,6 +78,30 @@ pub struct RunArgs {
     /// packaging script [default: the upstream release the challenge pins, downloaded once].
     #[arg(long, value_name = "PATH")]
     pub exporter_binary: Option<PathBuf>,
+}
+
+/// Options of `sre-check upload`.
+#[derive(Debug, Args)]
+pub struct UploadArgs {
+    /// The challenge server, e.g. https://challenge.example.com [default: the address of the
+    /// invite link given as --token].
+    #[arg(long, value_name = "URL", env = "SRE_INTAKE_URL")]
+    pub server: Option<String>,
+    /// Your token: the last part of your invite link, or the whole link.
+    #[arg(
+        long,
+        value_name = "TOKEN",
+        env = "SRE_INTAKE_TOKEN",
+        hide_env_values = true
+    )]
+    pub token: Option<String>,
+    /// The report to upload.
+    #[arg(long, value_name = "FILE", default_value = ".sre-check/report.json")]
+    pub report: PathBuf,
+    /// How many times to try when the server cannot be reached or fails, waiting longer each
+    /// time (0.5 s, 1 s, 2 s…).
+    #[arg(long, value_name = "N", default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..=20))]
+    pub attempts: u32,
 }
 
 fn parse_topic(s: &str) -> Result<TopicId, String> {

@@ -2,7 +2,7 @@
 //!
 //! Pipeline: [`run`] reads the command line into settings, [`runner`] runs each topic's checks
 //! (one module per topic in [`topics`]) through the [`docker`] driver, and [`report_file`] writes
-//! the report defined in `sre-model`.
+//! the report defined in `sre-model`; [`upload`] sends it to the challenge server.
 
 pub mod cancel;
 pub mod clean;
@@ -17,6 +17,7 @@ pub mod report_file;
 pub mod run;
 pub mod runner;
 pub mod topics;
+pub mod upload;
 pub mod workdir;
 
 /// A closed stdout (`sre-check run | head`) is a normal end, not an error.

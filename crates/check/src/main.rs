@@ -8,7 +8,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use sre_check::cli::{Cli, Command};
-use sre_check::{clean, doctor, ignore_broken_pipe, init, run};
+use sre_check::{clean, doctor, ignore_broken_pipe, init, run, upload};
 use sre_model::Status;
 
 /// Every check passed.
@@ -77,6 +77,31 @@ fn try_main() -> anyhow::Result<u8> {
                 Status::Fail => EXIT_FAIL,
                 Status::Error => EXIT_ERROR,
             })
+        }
+        Command::Upload(args) => {
+            let settings = upload::UploadSettings::from_args(args)?;
+            let uploaded = upload::upload(&settings, |note| eprintln!("{note}"))?;
+            for warning in &uploaded.warnings {
+                eprintln!("warning: {warning}");
+            }
+            let mut out = std::io::stdout().lock();
+            let printed = if uploaded.duplicate {
+                writeln!(
+                    out,
+                    "This report was already uploaded at {} ({}); nothing changed.",
+                    uploaded.received_at, uploaded.digest
+                )
+            } else {
+                writeln!(
+                    out,
+                    "Uploaded {} to {} ({}).",
+                    settings.report_path().display(),
+                    settings.server(),
+                    uploaded.digest
+                )
+            };
+            ignore_broken_pipe(printed)?;
+            Ok(EXIT_PASS)
         }
         Command::Clean { all } => {
             let removed = clean::clean(all)?;

@@ -250,3 +250,68 @@ pub fn run_topics(env: &RunEnv, selected: &[&Topic]) -> Vec<TopicReport> {
     }
     reports
 }
+
+/// A check started with [`TopicRun::spawn`], running on its own thread.
+pub struct SpawnedCheck<'scope> {
+    id: String,
+    handle: std::thread::ScopedJoinHandle<'scope, (anyhow::Result<Verdict>, u64, CheckProgress)>,
+}
+
+// Checks that overlap: a topic starts a slow independent check (a linter, a second container)
+// while it runs others, then records it in manifest order.
+impl<'a> TopicRun<'a> {
+    /// Starts check `id` on a thread of `scope`, so it runs while the checks after it run. Its
+    /// progress line shows at once; [`TopicRun::join`] records its outcome.
+    pub fn spawn<'scope, F>(
+        &self,
+        scope: &'scope std::thread::Scope<'scope, '_>,
+        id: &str,
+        run: F,
+    ) -> SpawnedCheck<'scope>
+    where
+        'a: 'scope,
+        F: FnOnce(&CheckCtx) -> anyhow::Result<Verdict> + Send + 'scope,
+    {
+        let (env, topic, title) = (self.env, self.topic, self.title(id));
+        let label = id.to_owned();
+        let handle = scope.spawn(move || {
+            let progress = env.progress.check(topic, &label, &title);
+            if cancel::requested() {
+                return (Ok(Verdict::skipped("the run was interrupted")), 0, progress);
+            }
+            let started = Instant::now();
+            let ctx = CheckCtx {
+                env,
+                topic,
+                progress: &progress,
+            };
+            let outcome = run(&ctx);
+            let millis = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+            (outcome, millis, progress)
+        });
+        SpawnedCheck {
+            id: id.to_owned(),
+            handle,
+        }
+    }
+
+    /// Waits for a spawned check and records its outcome (a panic in it is an `error`).
+    pub fn join(&mut self, check: SpawnedCheck) -> Status {
+        match check.handle.join() {
+            Ok((outcome, millis, progress)) => {
+                let status = self.record(&check.id, outcome, millis);
+                if let Some(result) = self.results.last() {
+                    progress.finish(result);
+                }
+                status
+            }
+            Err(_) => self.record(
+                &check.id,
+                Err(anyhow::anyhow!(
+                    "sre-check failed inside this check (a panic)"
+                )),
+                0,
+            ),
+        }
+    }
+}

@@ -1,6 +1,20 @@
 //! sre-intake: receives candidates' answers and sre-check reports, serves the candidate site, and
-//! gives reviewers a scoring view.
+//! gives reviewers a scoring API.
+//!
+//! Pipeline of a request: [`api`] (routes, auth, limits, JSON errors) → [`store`] (SQLite or
+//! PostgreSQL through the same SQL) → JSON. What the challenge is comes from [`challenge`]
+//! (embedded at build time); answers are rendered for reviewers by [`render`].
 
-pub mod app;
-pub mod db;
+pub mod api;
+pub mod challenge;
+pub mod cli;
+pub mod error;
+pub mod invites;
+pub mod metrics;
+pub mod probe;
+pub mod ratelimit;
+pub mod render;
+pub mod serve;
 pub mod site;
+pub mod store;
+pub mod tokens;

@@ -1,81 +1,122 @@
 //! `sre-intake`: the server behind the SRE Challenge (answers, reports, reviewer scoring).
+//!
+//! `main` maps the outcome of [`try_main`] to the exit code: 0 on success, 1 on any error (with
+//! the error and its causes on stderr). Command output (a link, a token) goes to stdout; logs go
+//! to stderr.
 
-use std::net::SocketAddr;
+use std::io::Write;
 use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
 
 use anyhow::Context;
-use clap::{Parser, Subcommand};
-use sre_intake::app::{AppState, router};
+use clap::Parser;
+use sre_intake::cli::{Cli, Command, DbArgs, InviteCommand, LogFormat, ReviewerCommand};
+use sre_intake::invites::{self, InviteRequest};
+use sre_intake::store::{self, Location};
+use sre_intake::{serve, store::people};
 
-/// Receives SRE Challenge answers and sre-check reports, serves the candidate site, and lets
-/// reviewers score candidates.
-#[derive(Debug, Parser)]
-#[command(name = "sre-intake", version, max_term_width = 100)]
-struct Cli {
-    #[command(subcommand)]
-    command: Command,
-}
-
-#[derive(Debug, Subcommand)]
-enum Command {
-    /// Serve the site and the API.
-    Serve {
-        /// Address to listen on.
-        #[arg(long, default_value = "127.0.0.1:8080")]
-        listen: SocketAddr,
-        /// Where the embedded SQLite database lives [default: $XDG_DATA_HOME/sre-intake].
-        #[arg(long, value_name = "DIR")]
-        data_dir: Option<PathBuf>,
-        /// A database URL (postgres://… for PostgreSQL) instead of the embedded SQLite file.
-        #[arg(long, value_name = "URL", env = "SRE_INTAKE_DATABASE")]
-        database: Option<String>,
-        /// The built site to serve (Trunk's dist/).
-        #[arg(long, value_name = "DIR")]
-        site: Option<PathBuf>,
-    },
-}
-
-fn default_data_dir() -> PathBuf {
-    std::env::var_os("XDG_DATA_HOME")
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/share")))
-        .unwrap_or_else(|| PathBuf::from("."))
-        .join("sre-intake")
-}
-
-#[tokio::main]
-async fn main() -> anyhow::Result<()> {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
-        )
-        .init();
-    match Cli::parse().command {
-        Command::Serve {
-            listen,
-            data_dir,
-            database,
-            site,
-        } => {
-            let data_dir = data_dir.unwrap_or_else(default_data_dir);
-            let db = sre_intake::db::open(database.as_deref(), &data_dir).await?;
-            if let Some(site) = &site {
-                anyhow::ensure!(
-                    site.join("index.html").is_file(),
-                    "{} has no index.html: build the site first (`trunk build --release`)",
-                    site.display()
-                );
-            }
-            let listener = tokio::net::TcpListener::bind(listen)
-                .await
-                .with_context(|| format!("cannot listen on {listen}"))?;
-            tracing::info!(%listen, data_dir = %data_dir.display(), "serving");
-            axum::serve(listener, router(AppState { db }, site))
-                .with_graceful_shutdown(async {
-                    let _ = tokio::signal::ctrl_c().await;
-                })
-                .await?;
-            Ok(())
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logs(cli.log_format);
+    match try_main(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("sre-intake: {err:#}");
+            ExitCode::FAILURE
         }
     }
+}
+
+fn init_logs(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| "info,sqlx=warn".into());
+    let logs = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match format {
+        LogFormat::Text => logs.init(),
+        LogFormat::Json => logs.json().flatten_event(true).init(),
+    }
+}
+
+fn try_main(cli: Cli) -> anyhow::Result<()> {
+    let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
+    runtime.block_on(async {
+        match cli.command {
+            Command::Serve(args) => {
+                let data_dir = data_dir(&args.db);
+                let settings = serve::Settings::from_args(args, data_dir)?;
+                serve::run(settings).await
+            }
+            Command::Invite {
+                command:
+                    InviteCommand::Create {
+                        name,
+                        email,
+                        expires,
+                        public_url,
+                        db,
+                    },
+            } => {
+                let public_url = serve::checked_url(&public_url)?;
+                let db = open(&db).await?;
+                let request = InviteRequest {
+                    name: &name,
+                    email: email.as_deref(),
+                    expires_days: Some(expires),
+                    invited_by: None,
+                };
+                let invite = invites::create(&db, &public_url, request).await?;
+                db.close().await;
+                eprintln!(
+                    "Invited {} ({}); the link works until {}. It is shown only now:",
+                    invite.candidate.name,
+                    invite.candidate.id,
+                    invite.candidate.expires_at.as_deref().unwrap_or("-")
+                );
+                print_line(&invite.link)
+            }
+            Command::Probe { url, timeout } => {
+                sre_intake::probe::probe(&url, Duration::from_secs(timeout)).await
+            }
+            Command::Reviewer {
+                command: ReviewerCommand::Create { name, db },
+            } => {
+                invites::check_reviewer_name(&name)?;
+                let db = open(&db).await?;
+                let (reviewer, token) = people::create_reviewer(&db, name.trim()).await?;
+                db.close().await;
+                eprintln!(
+                    "Reviewer {} ({}) created. Keep this token secret; it is shown only now:",
+                    reviewer.name, reviewer.id
+                );
+                print_line(&token)
+            }
+        }
+    })
+}
+
+async fn open(args: &DbArgs) -> anyhow::Result<store::Db> {
+    let data_dir = data_dir(args);
+    let location = Location {
+        url: args.database.as_deref(),
+        data_dir: &data_dir,
+    };
+    store::open(&location, Duration::from_secs(args.database_wait)).await
+}
+
+fn data_dir(args: &DbArgs) -> PathBuf {
+    args.data_dir.clone().unwrap_or_else(|| {
+        std::env::var_os("XDG_DATA_HOME")
+            .map(PathBuf::from)
+            .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/share")))
+            .unwrap_or_else(|| PathBuf::from("."))
+            .join("sre-intake")
+    })
+}
+
+fn print_line(text: &str) -> anyhow::Result<()> {
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "{text}").context("writing to stdout")
 }

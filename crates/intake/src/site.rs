@@ -1,13 +1,103 @@
 //! Serving the built candidate site (Trunk's dist/): files as they are, and index.html for every
 //! other path so deep links like /topic/iac work on reload.
+//!
+//! - Precompressed files (`x.br`, `x.gz` next to `x`, made at build time) are sent to clients that
+//!   accept them; other responses are compressed on the fly by the app's compression layer, which
+//!   leaves already-encoded responses alone.
+//! - Assets whose name carries a content hash (`sre-site-<16 hex>_bg.wasm`, as Trunk names them)
+//!   never change under their name: cached for a year, `immutable`. Everything else, index.html
+//!   first, must be revalidated (`no-cache`), so a deploy is seen on the next load.
+//! - MIME types come from the file extension (`application/wasm` for .wasm, which browsers need
+//!   for streaming compilation).
 
 use std::path::Path;
 
 use axum::Router;
+use axum::extract::Request;
+use axum::http::{HeaderValue, header};
+use axum::middleware::{self, Next};
+use axum::response::Response;
 use tower_http::services::{ServeDir, ServeFile};
 
+const IMMUTABLE: &str = "public, max-age=31536000, immutable";
+const REVALIDATE: &str = "no-cache";
+
 /// A router serving `dir`, falling back to its index.html.
-pub fn router(dir: &Path) -> Router {
-    let index = ServeFile::new(dir.join("index.html"));
-    Router::new().fallback_service(ServeDir::new(dir).fallback(index))
+pub fn router<S: Clone + Send + Sync + 'static>(dir: &Path) -> Router<S> {
+    let index = ServeFile::new(dir.join("index.html"))
+        .precompressed_br()
+        .precompressed_gzip();
+    let files = ServeDir::new(dir)
+        .precompressed_br()
+        .precompressed_gzip()
+        .fallback(index);
+    Router::new()
+        .fallback_service(files)
+        .layer(middleware::from_fn(cache_headers))
+}
+
+async fn cache_headers(request: Request, next: Next) -> Response {
+    let hashed = request
+        .uri()
+        .path()
+        .rsplit('/')
+        .next()
+        .is_some_and(is_hashed_asset);
+    let mut response = next.run(request).await;
+    if response.status().is_success() || response.status().is_redirection() {
+        let hashed_file = hashed && !is_html(&response);
+        let value = if hashed_file { IMMUTABLE } else { REVALIDATE };
+        response
+            .headers_mut()
+            .insert(header::CACHE_CONTROL, HeaderValue::from_static(value));
+    }
+    response
+}
+
+/// A hashed asset answered with index.html (a miss) must not be cached for a year.
+fn is_html(response: &Response) -> bool {
+    response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/html"))
+}
+
+/// Whether a file name carries a content hash the way Trunk writes it: `-` then 16 lowercase hex
+/// digits, then `.` or `_` (`index-0123456789abcdef.js`, `app-0123456789abcdef_bg.wasm`).
+pub fn is_hashed_asset(name: &str) -> bool {
+    name.match_indices('-').any(|(i, _)| {
+        let rest = &name[i + 1..];
+        rest.len() > 16
+            && rest.as_bytes()[..16]
+                .iter()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(b))
+            && matches!(rest.as_bytes()[16], b'.' | b'_')
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn trunk_hashed_names_are_recognised() {
+        for name in [
+            "sre-site-0123456789abcdef_bg.wasm",
+            "sre-site-0123456789abcdef.js",
+            "style-fedcba9876543210.css",
+        ] {
+            assert!(is_hashed_asset(name), "{name}");
+        }
+        for name in [
+            "index.html",
+            "manifest.json",
+            "screenshot-1.png",
+            "sre-site-0123456789ABCDEF.js",
+            "x-0123456789abcde.js",
+            "x-0123456789abcdef",
+        ] {
+            assert!(!is_hashed_asset(name), "{name}");
+        }
+    }
 }

@@ -6,11 +6,13 @@
 //! - [`topic`]: the six topic ids.
 //! - [`site`]: where the built site keeps the challenge, and the routes of its pages.
 //! - [`debian`]: the Debian releases topic II packages for.
+//! - [`hints`]: which expected parts a written answer shows, for reviewers (never scores).
 //!
 //! No I/O here: callers read files and hand text in, so every function is deterministic and the
 //! crate also compiles to wasm for the site.
 
 pub mod debian;
+pub mod hints;
 pub mod manifest;
 pub mod report;
 pub mod site;

@@ -1,7 +1,7 @@
 //! The `answers` check every topic has: each written answer of the topic exists and differs from
 //! what was handed out. Only presence is checked; people read the content.
 
-use sre_model::AnswerSlot;
+use sre_model::{AnswerSlot, hints};
 
 use crate::content;
 use crate::runner::{CheckCtx, TopicRun, Verdict};
@@ -36,6 +36,25 @@ pub fn check(run: &mut TopicRun) {
     });
 }
 
+/// Adds the reviewer hints of `sre_model::hints` for each written answer of the topic as signals
+/// (which expected parts the text shows). Never pass/fail: an absent answer adds none, and the
+/// `answers` check already reports it.
+pub fn hint_signals(run: &mut TopicRun) {
+    let topic = run.topic();
+    let workdir = run.env().workdir;
+    for slot in &topic.answers {
+        let written = slot
+            .files
+            .iter()
+            .find_map(|file| Some((file, workdir.read_text(file).ok().flatten()?)));
+        if let Some((file, text)) = written {
+            for signal in hints::signals(topic.id, &text, &handed_out(file, slot)) {
+                run.signal(&signal.id, &signal.label, signal.present);
+            }
+        }
+    }
+}
+
 enum SlotAnswer {
     Written { file: String, words: usize },
     Missing,
@@ -47,11 +66,7 @@ fn slot_answer(ctx: &CheckCtx, slot: &AnswerSlot) -> anyhow::Result<SlotAnswer> 
         let Some(text) = ctx.workdir().read_text(file)? else {
             continue;
         };
-        let handed_out = content::file(file)
-            .map(|b| String::from_utf8_lossy(b).into_owned())
-            .or_else(|| slot.template.clone())
-            .unwrap_or_default();
-        if normalized(&text) == normalized(&handed_out) {
+        if normalized(&text) == normalized(&handed_out(file, slot)) {
             return Ok(SlotAnswer::Unchanged { file: file.clone() });
         }
         let words = text.split_whitespace().count();
@@ -61,6 +76,14 @@ fn slot_answer(ctx: &CheckCtx, slot: &AnswerSlot) -> anyhow::Result<SlotAnswer> 
         });
     }
     Ok(SlotAnswer::Missing)
+}
+
+/// What the candidate was handed for this answer: the starter file, else the slot's template.
+fn handed_out(file: &str, slot: &AnswerSlot) -> String {
+    content::file(file)
+        .map(|b| String::from_utf8_lossy(b).into_owned())
+        .or_else(|| slot.template.clone())
+        .unwrap_or_default()
 }
 
 /// Text without differences of whitespace, so re-saving a template is still "unchanged".

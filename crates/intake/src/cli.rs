@@ -1,0 +1,170 @@
+//! The command line, as clap parses it. `crate::serve::Settings` holds what is derived from it.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Receives SRE Challenge answers and sre-check reports, serves the candidate site, and lets
+/// reviewers score candidates.
+///
+/// Start with `sre-intake reviewer create --name <you>` (keep the token it prints), then
+/// `sre-intake serve`, and invite candidates with `sre-intake invite create --name <them>`.
+#[derive(Debug, Parser)]
+#[command(name = "sre-intake", version, max_term_width = 100)]
+pub struct Cli {
+    /// Log format on stderr.
+    #[arg(long, value_enum, default_value_t = LogFormat::Text, env = "SRE_INTAKE_LOG_FORMAT", global = true)]
+    pub log_format: LogFormat,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    /// For people.
+    Text,
+    /// One JSON object per line, for log collectors.
+    Json,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve the site and the API until SIGTERM or Ctrl-C.
+    Serve(ServeArgs),
+    /// Manage candidate invites.
+    Invite {
+        /// What to do with invites.
+        #[command(subcommand)]
+        command: InviteCommand,
+    },
+    /// Check that a server is ready: exit 0 when the URL answers 200 (a container health check;
+    /// the image has no curl).
+    Probe {
+        /// The URL to fetch (plain http).
+        #[arg(default_value = "http://127.0.0.1:8080/readyz")]
+        url: String,
+        /// Seconds to wait for the answer.
+        #[arg(long, value_name = "SECONDS", default_value_t = 3)]
+        timeout: u64,
+    },
+    /// Manage reviewers.
+    Reviewer {
+        /// What to do with reviewers.
+        #[command(subcommand)]
+        command: ReviewerCommand,
+    },
+}
+
+/// `invite` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum InviteCommand {
+    /// Invite a candidate: prints their link, whose last path segment is their token.
+    Create {
+        /// The candidate's name.
+        #[arg(long)]
+        name: String,
+        /// The candidate's email.
+        #[arg(long)]
+        email: Option<String>,
+        /// Days until the link stops working.
+        #[arg(long, value_name = "DAYS", default_value_t = crate::invites::DEFAULT_EXPIRY_DAYS)]
+        expires: u32,
+        /// The site's address as candidates reach it; the link starts with it.
+        #[arg(
+            long,
+            value_name = "URL",
+            env = "SRE_INTAKE_PUBLIC_URL",
+            default_value = "http://127.0.0.1:8080"
+        )]
+        public_url: String,
+        /// The database.
+        #[command(flatten)]
+        db: DbArgs,
+    },
+}
+
+/// `reviewer` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum ReviewerCommand {
+    /// Create a reviewer: prints their token, once.
+    Create {
+        /// The reviewer's name, shown next to their scores.
+        #[arg(long)]
+        name: String,
+        /// The database.
+        #[command(flatten)]
+        db: DbArgs,
+    },
+}
+
+/// Where the database is; shared by every subcommand.
+#[derive(Debug, Args)]
+pub struct DbArgs {
+    /// Where the embedded SQLite database lives [default: $XDG_DATA_HOME/sre-intake].
+    #[arg(long, value_name = "DIR", env = "SRE_INTAKE_DATA_DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// A database URL (postgres://user:password@host/db for PostgreSQL) instead of the embedded
+    /// SQLite file.
+    #[arg(
+        long,
+        value_name = "URL",
+        env = "SRE_INTAKE_DATABASE",
+        hide_env_values = true
+    )]
+    pub database: Option<String>,
+    /// How long to retry a database that does not answer yet (e.g. still starting).
+    #[arg(long, value_name = "SECONDS", default_value_t = 30)]
+    pub database_wait: u64,
+}
+
+/// Options of `serve`.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on (port 0 picks a free port; the log says which).
+    #[arg(long, default_value = "127.0.0.1:8080", env = "SRE_INTAKE_LISTEN")]
+    pub listen: SocketAddr,
+    /// The database.
+    #[command(flatten)]
+    pub db: DbArgs,
+    /// The built site to serve (Trunk's dist/); without it only the API is served.
+    #[arg(long, value_name = "DIR", env = "SRE_INTAKE_SITE")]
+    pub site: Option<PathBuf>,
+    /// The site's address as candidates reach it, for invite links made through the API.
+    #[arg(long, value_name = "URL", env = "SRE_INTAKE_PUBLIC_URL")]
+    pub public_url: Option<String>,
+    /// An origin allowed to call the API from a browser, when the site is hosted elsewhere
+    /// (e.g. https://challenge.example.com); repeat or separate with commas.
+    #[arg(
+        long = "cors-origin",
+        value_name = "ORIGIN",
+        env = "SRE_INTAKE_CORS_ORIGINS",
+        value_delimiter = ','
+    )]
+    pub cors_origins: Vec<String>,
+    /// Requests per second each token may make on average (0: no limit).
+    #[arg(long, value_name = "N", default_value_t = 10.0)]
+    pub rate_limit: f64,
+    /// Requests a token may make in a burst above the average.
+    #[arg(long, value_name = "N", default_value_t = 60)]
+    pub rate_burst: u32,
+    /// Longest a request may take before it is answered 503.
+    #[arg(long, value_name = "SECONDS", default_value_t = 30)]
+    pub request_timeout: u64,
+    /// After SIGTERM, how long in-flight requests may take to finish before the server exits.
+    #[arg(long, value_name = "SECONDS", default_value_t = 30)]
+    pub shutdown_timeout: u64,
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_cli_definition_is_consistent() {
+        super::Cli::command().debug_assert();
+    }
+}

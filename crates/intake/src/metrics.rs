@@ -1,0 +1,228 @@
+//! Prometheus metrics (`GET /metrics`) and the access log.
+//!
+//! Requests are labelled by route template (`/api/v1/answers/{slot}`), never by raw path: raw
+//! paths would make a series per candidate id and would put invite tokens in logs.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::extract::{MatchedPath, Request, State};
+use axum::middleware::Next;
+use axum::response::Response;
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
+use prometheus_client::registry::Registry;
+
+/// The route a response came from, set by [`label_route`] for matched API routes.
+#[derive(Debug, Clone)]
+struct RouteLabel(String);
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct RequestLabels {
+    route: String,
+    method: String,
+    status: u16,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct RouteLabels {
+    route: String,
+    method: String,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct OutcomeLabels {
+    outcome: &'static str,
+}
+
+type LatencyFamily = Family<RouteLabels, Histogram, fn() -> Histogram>;
+
+/// Every metric the server exports.
+pub struct Metrics {
+    registry: Registry,
+    requests: Family<RequestLabels, Counter>,
+    latency: LatencyFamily,
+    answers_stored: Counter,
+    answer_conflicts: Counter,
+    reports: Family<OutcomeLabels, Counter>,
+}
+
+fn latency_histogram() -> Histogram {
+    // 0.25 ms to about 4 s.
+    Histogram::new(exponential_buckets(0.000_25, 2.0, 15))
+}
+
+impl Metrics {
+    /// Registers every metric.
+    pub fn new() -> Metrics {
+        let mut registry = Registry::with_prefix("intake");
+        let requests = Family::<RequestLabels, Counter>::default();
+        registry.register(
+            "http_requests",
+            "HTTP requests by route template, method and status",
+            requests.clone(),
+        );
+        let latency: LatencyFamily = Family::new_with_constructor(latency_histogram);
+        registry.register(
+            "http_request_duration_seconds",
+            "Time from request to response headers, by route template and method",
+            latency.clone(),
+        );
+        let answers_stored = Counter::default();
+        registry.register(
+            "answers_stored",
+            "Answer versions stored",
+            answers_stored.clone(),
+        );
+        let answer_conflicts = Counter::default();
+        registry.register(
+            "answer_conflicts",
+            "Answer writes refused because their precondition did not hold (412)",
+            answer_conflicts.clone(),
+        );
+        let reports = Family::<OutcomeLabels, Counter>::default();
+        registry.register(
+            "reports_received",
+            "sre-check reports received, by outcome (stored, duplicate)",
+            reports.clone(),
+        );
+        Metrics {
+            registry,
+            requests,
+            latency,
+            answers_stored,
+            answer_conflicts,
+            reports,
+        }
+    }
+
+    /// Counts a stored answer version.
+    pub fn answer_stored(&self) {
+        self.answers_stored.inc();
+    }
+
+    /// Counts an answer write refused by its precondition.
+    pub fn answer_conflict(&self) {
+        self.answer_conflicts.inc();
+    }
+
+    /// Counts a received report: `stored` or `duplicate`.
+    pub fn report_received(&self, outcome: &'static str) {
+        self.reports.get_or_create(&OutcomeLabels { outcome }).inc();
+    }
+
+    /// The text exposition format.
+    pub fn encode(&self) -> Result<String, std::fmt::Error> {
+        let mut out = String::new();
+        prometheus_client::encoding::text::encode(&mut out, &self.registry)?;
+        Ok(out)
+    }
+
+    fn observe(&self, route: &str, method: &str, status: u16, seconds: f64) {
+        self.requests
+            .get_or_create(&RequestLabels {
+                route: route.to_owned(),
+                method: method.to_owned(),
+                status,
+            })
+            .inc();
+        self.latency
+            .get_or_create(&RouteLabels {
+                route: route.to_owned(),
+                method: method.to_owned(),
+            })
+            .observe(seconds);
+    }
+}
+
+impl Default for Metrics {
+    fn default() -> Metrics {
+        Metrics::new()
+    }
+}
+
+/// Route layer of the API: passes the matched route template out with the response.
+pub async fn label_route(request: Request, next: Next) -> Response {
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|p| p.as_str().to_owned());
+    let mut response = next.run(request).await;
+    if let Some(route) = route {
+        response.extensions_mut().insert(RouteLabel(route));
+    }
+    response
+}
+
+/// Outer layer: times every request, counts it, and writes one access-log line.
+pub async fn observe(
+    State(metrics): State<Arc<Metrics>>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let started = Instant::now();
+    let method = request.method().as_str().to_owned();
+    let path = request.uri().path().to_owned();
+    let response = next.run(request).await;
+    let elapsed = started.elapsed();
+    let route = match response.extensions().get::<RouteLabel>() {
+        Some(RouteLabel(route)) => route.clone(),
+        None if path.starts_with("/api/") => "unmatched".to_owned(),
+        None => "site".to_owned(),
+    };
+    let status = response.status().as_u16();
+    metrics.observe(&route, &method, status, elapsed.as_secs_f64());
+    let shown_path = if route == "site" {
+        redact_invite(&path)
+    } else {
+        route.clone()
+    };
+    tracing::info!(
+        target: "access",
+        method,
+        path = shown_path,
+        status,
+        micros = u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX),
+    );
+    response
+}
+
+/// Site paths as logged: an invite link's token is replaced, the rest is kept.
+fn redact_invite(path: &str) -> String {
+    match path.find("/invite/") {
+        Some(i) => format!("{}/invite/…", &path[..i]),
+        None => path.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn invite_tokens_never_reach_the_log() {
+        assert_eq!(redact_invite("/invite/abcdef"), "/invite/…");
+        assert_eq!(redact_invite("/sub/invite/abc/x"), "/sub/invite/…");
+        assert_eq!(redact_invite("/topic/iac"), "/topic/iac");
+    }
+
+    #[test]
+    fn the_exposition_names_every_metric() {
+        let m = Metrics::new();
+        m.observe("/api/v1/answers/{slot}", "PUT", 200, 0.001);
+        m.answer_stored();
+        m.report_received("stored");
+        let text = m.encode().unwrap();
+        for name in [
+            "intake_http_requests_total{route=\"/api/v1/answers/{slot}\",method=\"PUT\",status=\"200\"} 1",
+            "intake_http_request_duration_seconds_bucket",
+            "intake_answers_stored_total 1",
+            "intake_answer_conflicts_total 0",
+            "intake_reports_received_total{outcome=\"stored\"} 1",
+        ] {
+            assert!(text.contains(name), "{name} missing in\n{text}");
+        }
+    }
+}

@@ -1,0 +1,204 @@
+//! `sre-intake serve`: settings derived from the command line, the listener, and graceful
+//! shutdown.
+//!
+//! On SIGTERM or SIGINT the server stops accepting connections and lets in-flight requests finish
+//! (a write that started is committed and answered), then closes the database pools. If requests
+//! are still running after the shutdown timeout, it exits anyway and says so.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use axum::http::HeaderValue;
+use tokio::sync::watch;
+
+use crate::api::{self, AppState, Options};
+use crate::cli::ServeArgs;
+use crate::metrics::Metrics;
+use crate::ratelimit::RateLimiter;
+use crate::store::{self, Location};
+
+/// What `serve` decided from its arguments.
+#[derive(Debug)]
+pub struct Settings {
+    listen: SocketAddr,
+    database: Option<String>,
+    data_dir: PathBuf,
+    database_wait: Duration,
+    public_url: String,
+    options: Options,
+    rate_limit: f64,
+    rate_burst: u32,
+    shutdown_timeout: Duration,
+}
+
+impl Settings {
+    /// Validates the arguments before anything starts.
+    pub fn from_args(args: ServeArgs, data_dir: PathBuf) -> anyhow::Result<Settings> {
+        if let Some(site) = &args.site {
+            anyhow::ensure!(
+                site.join("index.html").is_file(),
+                "{} has no index.html: build the site first (`trunk build --release`)",
+                site.display()
+            );
+        }
+        let public_url = match args.public_url {
+            Some(url) => checked_url(&url)?,
+            None => format!("http://{}", args.listen),
+        };
+        let cors_origins = args
+            .cors_origins
+            .iter()
+            .map(|o| {
+                let origin = checked_url(o)?;
+                HeaderValue::from_str(&origin)
+                    .with_context(|| format!("`{o}` cannot be sent as an origin header"))
+            })
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        anyhow::ensure!(
+            args.rate_limit.is_finite() && args.rate_limit >= 0.0,
+            "--rate-limit must be 0 (off) or a positive number of requests per second"
+        );
+        Ok(Settings {
+            listen: args.listen,
+            database: args.db.database,
+            data_dir,
+            database_wait: Duration::from_secs(args.db.database_wait),
+            public_url,
+            options: Options {
+                site: args.site,
+                cors_origins,
+                request_timeout: Duration::from_secs(args.request_timeout.max(1)),
+            },
+            rate_limit: args.rate_limit,
+            rate_burst: args.rate_burst,
+            shutdown_timeout: Duration::from_secs(args.shutdown_timeout),
+        })
+    }
+}
+
+/// An `http(s)://host[:port][/path]` URL without a trailing slash.
+pub fn checked_url(url: &str) -> anyhow::Result<String> {
+    let trimmed = url.trim().trim_end_matches('/');
+    let rest = trimmed
+        .strip_prefix("https://")
+        .or_else(|| trimmed.strip_prefix("http://"));
+    match rest {
+        Some(host) if !host.is_empty() && !host.contains(char::is_whitespace) => {
+            Ok(trimmed.to_owned())
+        }
+        _ => anyhow::bail!("`{url}` is not an http:// or https:// URL"),
+    }
+}
+
+/// Runs the server until a shutdown signal, then drains it.
+pub async fn run(settings: Settings) -> anyhow::Result<()> {
+    let location = Location {
+        url: settings.database.as_deref(),
+        data_dir: &settings.data_dir,
+    };
+    let db = store::open(&location, settings.database_wait).await?;
+    let state = AppState {
+        db: db.clone(),
+        metrics: Arc::new(Metrics::new()),
+        limiter: Arc::new(RateLimiter::new(settings.rate_limit, settings.rate_burst)),
+        public_url: settings.public_url.clone().into(),
+    };
+    let app = api::router(state, &settings.options);
+    let listener = tokio::net::TcpListener::bind(settings.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", settings.listen))?;
+    let addr = listener.local_addr()?;
+    tracing::info!(
+        backend = ?db.backend,
+        database = %location.url.map_or_else(|| settings.data_dir.join("intake.sqlite3").display().to_string(), store::redact),
+        site = ?settings.options.site,
+        version = env!("CARGO_PKG_VERSION"),
+        "listening on http://{addr}"
+    );
+    let (stop_tx, stop_rx) = watch::channel(false);
+    if db.backend == store::Backend::Sqlite {
+        tokio::spawn(restart_wal_regularly(db.clone(), stop_rx.clone()));
+    }
+    tokio::spawn(async move {
+        let signal = shutdown_signal().await;
+        tracing::info!(
+            signal,
+            "shutting down: no new connections, finishing in-flight requests"
+        );
+        stop_tx.send_replace(true);
+    });
+    let mut graceful = stop_rx.clone();
+    let server = axum::serve(listener, app).with_graceful_shutdown(async move {
+        graceful.wait_for(|stop| *stop).await.ok();
+    });
+    let mut deadline = stop_rx;
+    let timeout = settings.shutdown_timeout;
+    tokio::select! {
+        served = server => served.context("serving")?,
+        () = async move {
+            deadline.wait_for(|stop| *stop).await.ok();
+            tokio::time::sleep(timeout).await;
+        } => tracing::warn!("requests still running {} s after the shutdown signal; exiting anyway", timeout.as_secs()),
+    }
+    db.close().await;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// How often the SQLite WAL is restarted (see [`store::Db::restart_wal`]): a second of writes
+/// at full speed is a few MB of WAL.
+const WAL_RESTART_INTERVAL: Duration = Duration::from_secs(1);
+
+/// Keeps the SQLite WAL from growing without bound under steady load, until shutdown.
+async fn restart_wal_regularly(db: store::Db, mut stop: watch::Receiver<bool>) {
+    let mut every = tokio::time::interval(WAL_RESTART_INTERVAL);
+    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = every.tick() => {}
+            _ = stop.wait_for(|stop| *stop) => return,
+        }
+        match db.restart_wal().await {
+            Ok(frames) => tracing::debug!(?frames, "SQLite WAL restarted"),
+            Err(err) => tracing::warn!(error = format!("{err:#}"), "SQLite WAL checkpoint failed"),
+        }
+    }
+}
+
+/// Waits for SIGTERM (what `docker stop` and systemd send) or SIGINT (Ctrl-C).
+async fn shutdown_signal() -> &'static str {
+    use tokio::signal::unix::{SignalKind, signal};
+    let term = signal(SignalKind::terminate());
+    let Ok(mut term) = term else {
+        tracing::warn!("cannot listen for SIGTERM; only Ctrl-C stops the server gracefully");
+        tokio::signal::ctrl_c().await.ok();
+        return "SIGINT";
+    };
+    tokio::select! {
+        _ = term.recv() => "SIGTERM",
+        _ = tokio::signal::ctrl_c() => "SIGINT",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_are_checked_and_normalized() {
+        assert_eq!(
+            checked_url("https://x.example/").unwrap(),
+            "https://x.example"
+        );
+        assert_eq!(
+            checked_url("http://127.0.0.1:8080").unwrap(),
+            "http://127.0.0.1:8080"
+        );
+        for bad in ["x.example", "ftp://x", "https://", "http://a b"] {
+            assert!(checked_url(bad).is_err(), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,310 @@
+//! Answers: append-only versions per candidate and slot, written with a precondition on the
+//! latest version (HTTP conditional requests, see `api::conditional`).
+//!
+//! A write normally takes one statement ([`insert_if_latest`]): the `INSERT … SELECT` computes the
+//! next version and inserts only when the candidate has not submitted and the latest version is
+//! the expected one. When it inserts nothing, [`put_in_transaction`] works out why (or handles
+//! what the single statement cannot express) under the candidate's row lock. On SQLite, where a
+//! statement is one round trip to the database thread, this is what makes writes cheap.
+
+use serde::Serialize;
+use sqlx::Row;
+use sqlx::any::AnyRow;
+
+use super::people::lock_unsubmitted;
+use super::{Backend, Db, is_unique_violation, now};
+
+/// A stored version, without its text.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct VersionMeta {
+    /// 1 for the first saved version, then +1 for each.
+    pub version: i64,
+    /// When it was saved.
+    pub created_at: String,
+    /// Size of the text in bytes (UTF-8).
+    pub bytes: i64,
+}
+
+/// A stored version with its text.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Answer {
+    /// Version, time and size.
+    #[serde(flatten)]
+    pub meta: VersionMeta,
+    /// The text.
+    pub text: String,
+}
+
+/// The latest version of one slot of one candidate.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Latest {
+    /// The candidate.
+    pub candidate_id: String,
+    /// The slot.
+    pub slot: String,
+    /// Its latest version.
+    pub version: i64,
+    /// When that version was saved.
+    pub created_at: String,
+}
+
+/// What a write requires of the current state.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Precondition {
+    /// `If-None-Match: *`: no version exists yet.
+    NoneExists,
+    /// `If-Match: *`: some version exists.
+    AnyExists,
+    /// `If-Match: "<v>", …`: the latest version is one of these.
+    LatestIs(Vec<i64>),
+}
+
+/// The outcome of a write.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PutOutcome {
+    /// A new version was stored.
+    Stored(VersionMeta),
+    /// The precondition does not hold, but the latest version already has exactly this text:
+    /// nothing stored. This is a retried write whose reply was lost, and it succeeds (RFC 9110
+    /// §13.1.1 allows a 2xx when the change has already been applied).
+    Unchanged(VersionMeta),
+    /// The precondition does not hold; the current latest version, if any.
+    PreconditionFailed(Option<VersionMeta>),
+    /// The candidate has submitted: answers are read-only.
+    Submitted,
+}
+
+fn meta(row: &AnyRow) -> sqlx::Result<VersionMeta> {
+    Ok(VersionMeta {
+        version: row.try_get("version")?,
+        created_at: row.try_get("created_at")?,
+        bytes: row.try_get("bytes")?,
+    })
+}
+
+fn answer(row: &AnyRow) -> sqlx::Result<Answer> {
+    Ok(Answer {
+        meta: meta(row)?,
+        text: row.try_get("body")?,
+    })
+}
+
+/// The latest version of a slot, with its text.
+pub async fn latest(db: &Db, candidate: &str, slot: &str) -> sqlx::Result<Option<Answer>> {
+    let row = sqlx::query(
+        "SELECT version, created_at, bytes, body FROM answers \
+         WHERE candidate_id = $1 AND slot = $2 ORDER BY version DESC LIMIT 1",
+    )
+    .bind(candidate)
+    .bind(slot)
+    .fetch_optional(&db.read)
+    .await?;
+    row.as_ref().map(answer).transpose()
+}
+
+/// One version of a slot, with its text.
+pub async fn version(
+    db: &Db,
+    candidate: &str,
+    slot: &str,
+    version: i64,
+) -> sqlx::Result<Option<Answer>> {
+    let row = sqlx::query(
+        "SELECT version, created_at, bytes, body FROM answers \
+         WHERE candidate_id = $1 AND slot = $2 AND version = $3",
+    )
+    .bind(candidate)
+    .bind(slot)
+    .bind(version)
+    .fetch_optional(&db.read)
+    .await?;
+    row.as_ref().map(answer).transpose()
+}
+
+/// Every version of a slot, oldest first, without texts.
+pub async fn history(db: &Db, candidate: &str, slot: &str) -> sqlx::Result<Vec<VersionMeta>> {
+    let rows = sqlx::query(
+        "SELECT version, created_at, bytes FROM answers \
+         WHERE candidate_id = $1 AND slot = $2 ORDER BY version",
+    )
+    .bind(candidate)
+    .bind(slot)
+    .fetch_all(&db.read)
+    .await?;
+    rows.iter().map(meta).collect()
+}
+
+/// The latest version of every slot of every candidate, or of one candidate.
+pub async fn latest_versions(db: &Db, candidate: Option<&str>) -> sqlx::Result<Vec<Latest>> {
+    // Portable "greatest row per group": versions only grow, so MAX(version) is the latest and
+    // its created_at is the greatest too.
+    let rows = sqlx::query(
+        "SELECT candidate_id, slot, MAX(version) AS version, MAX(created_at) AS created_at \
+         FROM answers WHERE ($1 IS NULL OR candidate_id = $1) \
+         GROUP BY candidate_id, slot ORDER BY candidate_id, slot",
+    )
+    .bind(candidate)
+    .fetch_all(&db.read)
+    .await?;
+    rows.iter()
+        .map(|row| {
+            Ok(Latest {
+                candidate_id: row.try_get("candidate_id")?,
+                slot: row.try_get("slot")?,
+                version: row.try_get("version")?,
+                created_at: row.try_get("created_at")?,
+            })
+        })
+        .collect()
+}
+
+/// Every latest text of one candidate, by slot.
+pub async fn latest_texts(db: &Db, candidate: &str) -> sqlx::Result<Vec<(String, Answer)>> {
+    let rows = sqlx::query(
+        "SELECT a.slot, a.version, a.created_at, a.bytes, a.body FROM answers a \
+         WHERE a.candidate_id = $1 AND a.version = \
+           (SELECT MAX(b.version) FROM answers b WHERE b.candidate_id = a.candidate_id AND b.slot = a.slot) \
+         ORDER BY a.slot",
+    )
+    .bind(candidate)
+    .fetch_all(&db.read)
+    .await?;
+    rows.iter()
+        .map(|row| Ok((row.try_get("slot")?, answer(row)?)))
+        .collect()
+}
+
+/// Stores `text` as the next version of the slot if `precondition` holds.
+pub async fn put(
+    db: &Db,
+    candidate: &str,
+    slot: &str,
+    precondition: &Precondition,
+    text: &str,
+) -> sqlx::Result<PutOutcome> {
+    // On PostgreSQL the single statement could miss a submission committed while it runs (it
+    // reads the candidate from its snapshot); on SQLite every write goes through one connection,
+    // one statement at a time, so nothing can commit in between.
+    if db.backend == Backend::Sqlite
+        && let Some(expected) = expected_latest(precondition)
+        && let Some(stored) = insert_if_latest(db, candidate, slot, expected, text).await?
+    {
+        return Ok(PutOutcome::Stored(stored));
+    }
+    put_in_transaction(db, candidate, slot, precondition, text).await
+}
+
+/// The latest version a precondition expects, as [`insert_if_latest`] takes it: 0 for none, -1
+/// for any; `None` for a list of versions (handled by the transaction).
+fn expected_latest(precondition: &Precondition) -> Option<i64> {
+    match precondition {
+        Precondition::NoneExists => Some(0),
+        Precondition::AnyExists => Some(-1),
+        Precondition::LatestIs(versions) => match versions.as_slice() {
+            [one] => Some(*one),
+            _ => None,
+        },
+    }
+}
+
+/// One statement: inserts the next version if the candidate has not submitted and the latest
+/// version is `expected` (0: none yet, -1: any). `None` when nothing was inserted.
+async fn insert_if_latest(
+    db: &Db,
+    candidate: &str,
+    slot: &str,
+    expected: i64,
+    text: &str,
+) -> sqlx::Result<Option<VersionMeta>> {
+    let created_at = now();
+    let bytes = i64::try_from(text.len()).unwrap_or(i64::MAX);
+    let inserted = sqlx::query(
+        "INSERT INTO answers (candidate_id, slot, version, body, bytes, created_at) \
+         SELECT c.id, $2, COALESCE(MAX(a.version), 0) + 1, $3, $4, $5 \
+         FROM candidates c LEFT JOIN answers a ON a.candidate_id = c.id AND a.slot = $2 \
+         WHERE c.id = $1 AND c.submitted_at IS NULL \
+         GROUP BY c.id \
+         HAVING COALESCE(MAX(a.version), 0) = $6 OR ($6 = -1 AND MAX(a.version) IS NOT NULL) \
+         RETURNING version",
+    )
+    .bind(candidate)
+    .bind(slot)
+    .bind(text)
+    .bind(bytes)
+    .bind(&created_at)
+    .bind(expected)
+    .fetch_optional(&db.write)
+    .await;
+    match inserted {
+        Ok(row) => row
+            .map(|row| {
+                Ok(VersionMeta {
+                    version: row.try_get("version")?,
+                    created_at,
+                    bytes,
+                })
+            })
+            .transpose(),
+        Err(err) if is_unique_violation(&err) => Ok(None),
+        Err(err) => Err(err),
+    }
+}
+
+/// The general write: under the candidate's row lock, checks submission and the precondition,
+/// and stores the next version or says why not.
+async fn put_in_transaction(
+    db: &Db,
+    candidate: &str,
+    slot: &str,
+    precondition: &Precondition,
+    text: &str,
+) -> sqlx::Result<PutOutcome> {
+    let mut tx = db.write.begin().await?;
+    if !lock_unsubmitted(&mut tx, candidate).await? {
+        return Ok(PutOutcome::Submitted);
+    }
+    let current = sqlx::query(
+        "SELECT version, created_at, bytes, body FROM answers \
+         WHERE candidate_id = $1 AND slot = $2 ORDER BY version DESC LIMIT 1",
+    )
+    .bind(candidate)
+    .bind(slot)
+    .fetch_optional(&mut *tx)
+    .await?
+    .as_ref()
+    .map(answer)
+    .transpose()?;
+    let holds = match (precondition, &current) {
+        (Precondition::NoneExists, None) | (Precondition::AnyExists, Some(_)) => true,
+        (Precondition::LatestIs(versions), Some(current)) => {
+            versions.contains(&current.meta.version)
+        }
+        _ => false,
+    };
+    if !holds {
+        tx.rollback().await?;
+        return Ok(match current {
+            Some(current) if current.text == text => PutOutcome::Unchanged(current.meta),
+            other => PutOutcome::PreconditionFailed(other.map(|c| c.meta)),
+        });
+    }
+    let stored = VersionMeta {
+        version: current.map_or(1, |c| c.meta.version + 1),
+        created_at: now(),
+        bytes: i64::try_from(text.len()).unwrap_or(i64::MAX),
+    };
+    sqlx::query(
+        "INSERT INTO answers (candidate_id, slot, version, body, bytes, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(candidate)
+    .bind(slot)
+    .bind(stored.version)
+    .bind(text)
+    .bind(stored.bytes)
+    .bind(&stored.created_at)
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(PutOutcome::Stored(stored))
+}

@@ -1,0 +1,252 @@
+//! Storage: an embedded SQLite file by default, PostgreSQL when given a `postgres://` URL. The same
+//! migrations (portable SQL in `migrations/`) and the same queries run on both, through sqlx's
+//! `Any` driver; the differences are confined to [`open`].
+//!
+//! Write transactions start with a write (usually an `UPDATE` of the candidate's row). On
+//! PostgreSQL that row lock serializes the writes of one candidate, so "read the latest version,
+//! insert the next" cannot race, and a concurrent `submit` is seen. On SQLite every write goes
+//! through one connection ([`Db::write`]), so writers never wait on each other's locks (SQLite's
+//! busy handler sleeps in steps of milliseconds, which would ruin latency); readers use a separate
+//! pool and, in WAL mode, never block the writer.
+
+pub mod answers;
+pub mod people;
+pub mod reports;
+pub mod scores;
+
+use std::path::Path;
+use std::str::FromStr;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use sqlx::any::{AnyPoolOptions, install_default_drivers};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode};
+use sqlx::{AnyPool, ConnectOptions};
+use time::format_description::BorrowedFormatItem;
+use time::macros::format_description;
+use time::{OffsetDateTime, UtcOffset};
+
+/// Which database is behind the pools.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// An embedded SQLite file.
+    Sqlite,
+    /// A PostgreSQL server.
+    Postgres,
+}
+
+/// The database: a pool for reads and one for writes (the same pool on PostgreSQL).
+#[derive(Debug, Clone)]
+pub struct Db {
+    /// Reads. Several connections.
+    pub read: AnyPool,
+    /// Writes. On SQLite a single connection: SQLite has one writer at a time anyway.
+    pub write: AnyPool,
+    /// Which database this is.
+    pub backend: Backend,
+}
+
+/// Where the database is.
+#[derive(Debug, Clone)]
+pub struct Location<'a> {
+    /// A `postgres://` or `sqlite:` URL; when absent, `<data_dir>/intake.sqlite3`.
+    pub url: Option<&'a str>,
+    /// Folder of the default SQLite file.
+    pub data_dir: &'a Path,
+}
+
+/// SQLite settings every connection gets. `synchronous = NORMAL` in WAL mode: a commit survives
+/// the process being killed (the WAL is written before the reply), and a power cut may lose only
+/// the last commits since the last checkpoint, never corrupt the file. `FULL` would fsync on every
+/// commit and cap writes at the disk's fsync rate. `journal_size_limit`: a WAL that grew during a
+/// burst is cut back to 64 MiB when it restarts (see [`Db::restart_wal`]).
+const SQLITE_PRAGMAS: &str = "PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000; \
+     PRAGMA synchronous = NORMAL; PRAGMA journal_size_limit = 67108864;";
+
+/// How many connections read at once.
+const READ_CONNECTIONS: u32 = 8;
+
+/// Opens (creating if needed) the database and brings its schema up to date. A PostgreSQL server
+/// that is still starting is retried for up to `wait`.
+pub async fn open(location: &Location<'_>, wait: Duration) -> anyhow::Result<Db> {
+    install_default_drivers();
+    let url = match location.url {
+        Some(url) => url.to_owned(),
+        None => create_sqlite_file(location.data_dir).await?,
+    };
+    let backend = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        Backend::Postgres
+    } else if url.starts_with("sqlite:") {
+        Backend::Sqlite
+    } else {
+        anyhow::bail!(
+            "unsupported database URL {}: use postgres://user:password@host/db or sqlite:///path",
+            redact(&url)
+        );
+    };
+    let write_connections = match backend {
+        Backend::Sqlite => 1,
+        Backend::Postgres => 16,
+    };
+    let write = connect(&url, write_connections, wait).await?;
+    sqlx::migrate!("./migrations")
+        .run(&write)
+        .await
+        .context("applying database migrations")?;
+    let read = match backend {
+        Backend::Sqlite => connect(&url, READ_CONNECTIONS, wait).await?,
+        Backend::Postgres => write.clone(),
+    };
+    Ok(Db {
+        read,
+        write,
+        backend,
+    })
+}
+
+impl Db {
+    /// Whether the database answers a trivial query.
+    pub async fn ping(&self) -> anyhow::Result<()> {
+        sqlx::query("SELECT 1").execute(&self.read).await?;
+        Ok(())
+    }
+
+    /// SQLite only: copies the WAL into the database file and starts the WAL again from its
+    /// beginning, waiting (busy timeout) for the readers still on older frames to finish.
+    ///
+    /// SQLite's automatic checkpoint never waits: under steady writes with overlapping reads
+    /// (every request reads its token) some reader always holds an older frame, the WAL never
+    /// restarts and grows without bound (hundreds of MB per minute under load; "checkpoint
+    /// starvation" in SQLite's WAL documentation), which also slows every read and write that
+    /// has to search or extend it. Run through the single write connection, this waits for
+    /// nothing but the readers, which take microseconds. Returns the WAL's frames before the
+    /// restart; `None` on PostgreSQL.
+    pub async fn restart_wal(&self) -> anyhow::Result<Option<i64>> {
+        if self.backend != Backend::Sqlite {
+            return Ok(None);
+        }
+        let row = sqlx::query("PRAGMA wal_checkpoint(RESTART)")
+            .fetch_one(&self.write)
+            .await
+            .context("checkpointing the SQLite WAL")?;
+        // Columns: busy (1 when readers kept it from finishing), frames in the WAL, frames
+        // checkpointed.
+        let frames: i64 = sqlx::Row::try_get(&row, 1)?;
+        Ok(Some(frames))
+    }
+
+    /// Waits for the connections to finish their work and closes them.
+    pub async fn close(&self) {
+        self.write.close().await;
+        self.read.close().await;
+    }
+}
+
+async fn create_sqlite_file(data_dir: &Path) -> anyhow::Result<String> {
+    std::fs::create_dir_all(data_dir)
+        .with_context(|| format!("cannot create the data folder {}", data_dir.display()))?;
+    let file = data_dir.join("intake.sqlite3");
+    let url = format!("sqlite://{}", file.display());
+    // WAL is a property of the file: set once at creation, every later connection uses it.
+    let options = SqliteConnectOptions::from_str(&url)?
+        .create_if_missing(true)
+        .journal_mode(SqliteJournalMode::Wal);
+    let conn = options
+        .connect()
+        .await
+        .with_context(|| format!("cannot create the database {}", file.display()))?;
+    sqlx::Connection::close(conn).await.ok();
+    Ok(url)
+}
+
+async fn connect(url: &str, connections: u32, wait: Duration) -> anyhow::Result<AnyPool> {
+    let deadline = Instant::now() + wait;
+    loop {
+        let attempt = AnyPoolOptions::new()
+            .max_connections(connections)
+            .acquire_timeout(Duration::from_secs(5))
+            .after_connect(|conn, _| {
+                Box::pin(async move {
+                    if conn.backend_name() == "SQLite" {
+                        sqlx::query(SQLITE_PRAGMAS).execute(&mut *conn).await?;
+                    }
+                    Ok(())
+                })
+            })
+            .connect(url)
+            .await;
+        match attempt {
+            Ok(pool) => return Ok(pool),
+            Err(err) if Instant::now() < deadline && is_transient(&err) => {
+                tracing::warn!(database = %redact(url), error = %err, "database not reachable yet; retrying");
+                tokio::time::sleep(Duration::from_millis(500)).await;
+            }
+            Err(err) => {
+                return Err(err)
+                    .with_context(|| format!("cannot connect to the database {}", redact(url)));
+            }
+        }
+    }
+}
+
+/// Errors worth retrying at startup: the server is not up yet, or is still starting.
+fn is_transient(err: &sqlx::Error) -> bool {
+    match err {
+        sqlx::Error::Io(_) | sqlx::Error::PoolTimedOut => true,
+        // 57P03: the database system is starting up.
+        sqlx::Error::Database(db) => db.code().as_deref() == Some("57P03"),
+        _ => false,
+    }
+}
+
+/// The URL without its password, for messages and logs.
+pub fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            format!("{}://…@{}", &url[..scheme], &url[at + 1..])
+        }
+        _ => url.to_owned(),
+    }
+}
+
+/// Now, as stored: see [`timestamp`].
+pub fn now() -> String {
+    timestamp(OffsetDateTime::now_utc())
+}
+
+/// A time as stored: RFC 3339 in UTC with exactly three digits of milliseconds, so that text
+/// order is time order (`…:26.5Z` would sort after `…:26.51Z`).
+pub fn timestamp(t: OffsetDateTime) -> String {
+    const STORED: &[BorrowedFormatItem<'_>] =
+        format_description!("[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z");
+    t.to_offset(UtcOffset::UTC)
+        .format(STORED)
+        .unwrap_or_else(|_| sre_model::report::format_time(t))
+}
+
+/// Whether a unique or primary key constraint refused a row.
+pub fn is_unique_violation(err: &sqlx::Error) -> bool {
+    matches!(err, sqlx::Error::Database(db) if db.is_unique_violation())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stored_times_sort_as_text() {
+        let t = time::macros::datetime!(2026-11-29 07:00:26.5 +01:00);
+        assert_eq!(timestamp(t), "2026-11-29T06:00:26.500Z");
+        assert!(timestamp(t) < timestamp(t + time::Duration::milliseconds(10)));
+        assert!(timestamp(t - time::Duration::milliseconds(500)) < timestamp(t));
+    }
+
+    #[test]
+    fn passwords_never_appear_in_messages() {
+        assert_eq!(
+            redact("postgres://intake:s3cret@db:5432/intake"),
+            "postgres://…@db:5432/intake"
+        );
+        assert_eq!(redact("sqlite:///var/lib/x.db"), "sqlite:///var/lib/x.db");
+    }
+}

@@ -1,0 +1,179 @@
+//! sre-check reports as received, idempotent by digest.
+
+use serde::Serialize;
+use sqlx::Row;
+use sqlx::any::AnyRow;
+use sre_model::{Report, Status};
+
+use super::people::lock_unsubmitted;
+use super::{Db, now};
+
+/// What the list of reports shows, without the body.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ReportMeta {
+    /// The candidate who uploaded it.
+    #[serde(skip)]
+    pub candidate_id: String,
+    /// `sha256:<hex>` of the canonical JSON.
+    pub digest: String,
+    /// When it first arrived.
+    pub received_at: String,
+    /// The worst status of its checks.
+    pub overall: String,
+    /// Checks by status.
+    pub counts: StatusCounts,
+}
+
+/// How many checks ended with each status.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct StatusCounts {
+    /// Passed.
+    pub pass: i64,
+    /// Failed: the submission needs a change.
+    pub fail: i64,
+    /// Errored: the environment or the checker broke.
+    pub error: i64,
+    /// Skipped.
+    pub skipped: i64,
+}
+
+impl StatusCounts {
+    /// The counts of a report's checks.
+    pub fn of(report: &Report) -> StatusCounts {
+        let mut counts = StatusCounts::default();
+        for check in report.topics.iter().flat_map(|t| &t.checks) {
+            match check.status {
+                Status::Pass => counts.pass += 1,
+                Status::Fail => counts.fail += 1,
+                Status::Error => counts.error += 1,
+                Status::Skipped => counts.skipped += 1,
+            }
+        }
+        counts
+    }
+}
+
+/// The outcome of storing a report.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StoreOutcome {
+    /// First time this report arrives.
+    Stored(ReportMeta),
+    /// Already stored earlier (same digest): nothing changed.
+    Duplicate(ReportMeta),
+    /// The candidate has submitted and this report is new: refused.
+    Submitted,
+}
+
+/// The columns [`meta`] reads, as a literal for `concat!` (sqlx takes only static SQL).
+macro_rules! meta_columns {
+    () => {
+        "candidate_id, digest, received_at, overall, passed, failed, errors, skipped"
+    };
+}
+
+fn meta(row: &AnyRow) -> sqlx::Result<ReportMeta> {
+    Ok(ReportMeta {
+        candidate_id: row.try_get("candidate_id")?,
+        digest: row.try_get("digest")?,
+        received_at: row.try_get("received_at")?,
+        overall: row.try_get("overall")?,
+        counts: StatusCounts {
+            pass: row.try_get("passed")?,
+            fail: row.try_get("failed")?,
+            error: row.try_get("errors")?,
+            skipped: row.try_get("skipped")?,
+        },
+    })
+}
+
+/// Stores a validated report for a candidate, unless it is already there.
+pub async fn store(db: &Db, candidate: &str, report: &Report) -> anyhow::Result<StoreOutcome> {
+    let digest = report.digest();
+    let body = serde_json::to_string(report)?;
+    let at = now();
+    let counts = StatusCounts::of(report);
+    let mut tx = db.write.begin().await?;
+    if !lock_unsubmitted(&mut tx, candidate).await? {
+        tx.rollback().await?;
+        return Ok(match one(db, candidate, &digest).await? {
+            Some(existing) => StoreOutcome::Duplicate(existing),
+            None => StoreOutcome::Submitted,
+        });
+    }
+    let inserted = sqlx::query(
+        "INSERT INTO reports (candidate_id, digest, received_at, overall, passed, failed, errors, skipped, body) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (candidate_id, digest) DO NOTHING",
+    )
+    .bind(candidate)
+    .bind(&digest)
+    .bind(&at)
+    .bind(report.overall().as_str())
+    .bind(counts.pass)
+    .bind(counts.fail)
+    .bind(counts.error)
+    .bind(counts.skipped)
+    .bind(&body)
+    .execute(&mut *tx)
+    .await?;
+    if inserted.rows_affected() == 0 {
+        tx.rollback().await?;
+        let existing = one(db, candidate, &digest)
+            .await?
+            .ok_or_else(|| anyhow::anyhow!("report {digest} conflicted but cannot be read back"))?;
+        return Ok(StoreOutcome::Duplicate(existing));
+    }
+    tx.commit().await?;
+    Ok(StoreOutcome::Stored(ReportMeta {
+        candidate_id: candidate.to_owned(),
+        digest,
+        received_at: at,
+        overall: report.overall().as_str().to_owned(),
+        counts,
+    }))
+}
+
+async fn one(db: &Db, candidate: &str, digest: &str) -> sqlx::Result<Option<ReportMeta>> {
+    let sql = concat!(
+        "SELECT ",
+        meta_columns!(),
+        " FROM reports WHERE candidate_id = $1 AND digest = $2"
+    );
+    let row = sqlx::query(sql)
+        .bind(candidate)
+        .bind(digest)
+        .fetch_optional(&db.write)
+        .await?;
+    row.as_ref().map(meta).transpose()
+}
+
+/// The reports of one candidate, or of everyone, newest first.
+pub async fn list(db: &Db, candidate: Option<&str>) -> sqlx::Result<Vec<ReportMeta>> {
+    let sql = concat!(
+        "SELECT ",
+        meta_columns!(),
+        " FROM reports WHERE ($1 IS NULL OR candidate_id = $1) ORDER BY received_at DESC, digest"
+    );
+    let rows = sqlx::query(sql).bind(candidate).fetch_all(&db.read).await?;
+    rows.iter().map(meta).collect()
+}
+
+/// The stored JSON of a candidate's newest report.
+pub async fn latest_body(db: &Db, candidate: &str) -> sqlx::Result<Option<String>> {
+    let row = sqlx::query(
+        "SELECT body FROM reports WHERE candidate_id = $1 ORDER BY received_at DESC, digest LIMIT 1",
+    )
+    .bind(candidate)
+    .fetch_optional(&db.read)
+    .await?;
+    row.map(|r| r.try_get("body")).transpose()
+}
+
+/// The stored JSON of one report.
+pub async fn body(db: &Db, candidate: &str, digest: &str) -> sqlx::Result<Option<String>> {
+    let row = sqlx::query("SELECT body FROM reports WHERE candidate_id = $1 AND digest = $2")
+        .bind(candidate)
+        .bind(digest)
+        .fetch_optional(&db.read)
+        .await?;
+    row.map(|r| r.try_get("body")).transpose()
+}

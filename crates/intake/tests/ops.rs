@@ -1,0 +1,124 @@
+//! Operations behaviour a deployment relies on: `/readyz` follows the database (503 while it is
+//! away, 200 again when it is back, `/healthz` unaffected), and `--log-format json` writes one
+//! JSON object per line from start to graceful stop.
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+use sre_e2e::intake::{Backend, Http, Intake, invite};
+
+const BIN: &str = env!("CARGO_BIN_EXE_sre-intake");
+
+/// Polls `path` until it answers `status`; the last status seen otherwise.
+fn wait_for_status(http: &Http, server: &Intake, path: &str, status: u16) -> u16 {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let seen = http
+            .send("GET", &server.url(path), &[], b"")
+            .expect("the server answers")
+            .status;
+        if seen == status || Instant::now() > deadline {
+            return seen;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+#[test]
+fn readiness_follows_the_database() {
+    let bin = Path::new(BIN);
+    let mut backend = Backend::postgres();
+    let (_, token) = invite(bin, &backend, "Ada");
+    let server = Intake::start(bin, &backend, &[]).expect("sre-intake starts");
+    let http = Http::new();
+    assert_eq!(wait_for_status(&http, &server, "/readyz", 200), 200);
+    let Backend::Postgres(pg) = &mut backend else {
+        unreachable!("Backend::postgres() is PostgreSQL")
+    };
+
+    // The database goes away: not ready (with a JSON error), still alive, and API calls that need
+    // the database fail with a JSON 5xx instead of hanging or crashing the process.
+    pg.stop();
+    assert_eq!(
+        wait_for_status(&http, &server, "/readyz", 503),
+        503,
+        "{}",
+        server.log()
+    );
+    let reply = http
+        .send("GET", &server.url("/readyz"), &[], b"")
+        .expect("the server answers");
+    assert_eq!(reply.json()["error"], "not_ready", "{}", reply.body);
+    let live = http
+        .send("GET", &server.url("/healthz"), &[], b"")
+        .expect("the server answers");
+    assert_eq!(live.status, 200, "liveness does not depend on the database");
+    let me = http.get(&server.url("/api/v1/me"), &token);
+    assert!(me.status >= 500, "{}: {}", me.status, me.body);
+    assert!(me.json()["error"].is_string(), "{}", me.body);
+
+    // It comes back on the same address: ready again without restarting sre-intake.
+    pg.restart().expect("PostgreSQL restarts");
+    assert_eq!(
+        wait_for_status(&http, &server, "/readyz", 200),
+        200,
+        "{}",
+        server.log()
+    );
+    assert_eq!(http.get(&server.url("/api/v1/me"), &token).status, 200);
+}
+
+#[test]
+fn json_logs_are_one_object_per_line() {
+    let bin = Path::new(BIN);
+    let backend = Backend::sqlite();
+    let mut server = Intake::start(bin, &backend, &["--log-format", "json"])
+        .expect("sre-intake starts with --log-format json");
+    let http = Http::new();
+    assert_eq!(
+        http.send("GET", &server.url("/healthz"), &[], b"")
+            .expect("the server answers")
+            .status,
+        200
+    );
+    let status = server
+        .terminate(Duration::from_secs(15))
+        .expect("sre-intake exits after SIGTERM");
+    assert!(status.success(), "exit after SIGTERM: {status}");
+    let log = server.log();
+    let lines: Vec<Value> = log
+        .lines()
+        .map(|line| {
+            serde_json::from_str(line)
+                .unwrap_or_else(|e| panic!("a log line that is not JSON ({e}): {line}\n{log}"))
+        })
+        .collect();
+    let messages: Vec<&str> = lines.iter().filter_map(|l| l["message"].as_str()).collect();
+    assert!(
+        messages
+            .iter()
+            .any(|m| m.starts_with("listening on http://")),
+        "{log}"
+    );
+    assert!(
+        messages.iter().any(|m| m.starts_with("shutting down")),
+        "{log}"
+    );
+    assert!(messages.contains(&"stopped"), "{log}");
+    for line in &lines {
+        assert!(
+            line["level"].is_string() && line["timestamp"].is_string(),
+            "{line}"
+        );
+    }
+    let listening = lines
+        .iter()
+        .find(|l| {
+            l["message"]
+                .as_str()
+                .is_some_and(|m| m.starts_with("listening"))
+        })
+        .expect("a listening line");
+    assert_eq!(listening["backend"], "Sqlite", "{listening}");
+}
