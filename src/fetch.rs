@@ -6,6 +6,8 @@
 
 use std::fmt;
 
+use leptos::prelude::*;
+use leptos::task::spawn_local;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{Headers, RequestInit, Response};
@@ -36,6 +38,40 @@ pub async fn fetch_text(url: String) -> Result<String, LoadError> {
         return Err(fail(format!("HTTP {}", reply.status)));
     }
     Ok(reply.body)
+}
+
+/// A file of the site fetched in the background into a signal. A plain signal and task rather
+/// than Leptos's `LocalResource`, whose async machinery would weigh on the reading app's wasm.
+#[derive(Debug, Clone, Copy)]
+pub struct FetchedText {
+    /// `None` while loading, then the text or why it did not load.
+    pub state: RwSignal<Option<Result<String, LoadError>>>,
+    url: StoredValue<String>,
+}
+
+impl FetchedText {
+    /// Starts fetching `url` (relative to the base URL).
+    pub fn new(url: String) -> FetchedText {
+        let fetched = FetchedText {
+            state: RwSignal::new(None),
+            url: StoredValue::new(url),
+        };
+        fetched.reload();
+        fetched
+    }
+
+    /// Fetches the file again.
+    pub fn reload(self) {
+        let Some(url) = self.url.try_get_value() else {
+            return;
+        };
+        self.state.set(None);
+        spawn_local(async move {
+            let text = fetch_text(url).await;
+            // The page may have gone meanwhile, with its signal.
+            let _ = self.state.try_set(Some(text));
+        });
+    }
 }
 
 /// An HTTP answer: status, body, and the one header the site reads (`Retry-After`).

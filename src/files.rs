@@ -5,7 +5,7 @@ use leptos::html::Dialog;
 use leptos::prelude::*;
 use sre_model::site;
 
-use crate::fetch::fetch_text;
+use crate::fetch::FetchedText;
 
 /// Beyond this many lines the viewer shows the start and points to the download.
 const MAX_LINES: usize = 5000;
@@ -53,9 +53,8 @@ fn viewer(path: String) -> impl IntoView {
     let body = if is_image(&path) {
         view! { <img src=url.clone() alt=format!("{path} (image)") /> }.into_any()
     } else {
-        let fetch_url = url.clone();
-        let text = LocalResource::new(move || fetch_text(fetch_url.clone()));
-        (move || match text.get() {
+        let text = FetchedText::new(url.clone());
+        (move || match text.state.get() {
             None => view! { <p class="status" role="status">"Loading…"</p> }.into_any(),
             Some(Ok(text)) => numbered(&text).into_any(),
             Some(Err(error)) => {
@@ -75,21 +74,34 @@ fn viewer(path: String) -> impl IntoView {
 }
 
 /// The text with a line number before each line (CSS counters: the numbers are not copied with
-/// the text).
+/// the text). One HTML string rather than a view per line: a lighter wasm, and a faster viewer.
 fn numbered(text: &str) -> impl IntoView {
-    let lines: Vec<&str> = text.lines().collect();
-    let total = lines.len();
-    let shown = lines
-        .into_iter()
-        .take(MAX_LINES)
-        .map(|line| view! { <span class="line">{line.to_owned()}</span> })
-        .collect_view();
+    let total = text.lines().count();
+    let mut html = String::with_capacity(text.len() + 32 * total.min(MAX_LINES));
+    for line in text.lines().take(MAX_LINES) {
+        html.push_str("<span class=\"line\">");
+        escape_into(&mut html, line);
+        html.push_str("</span>");
+    }
     let cut = (total > MAX_LINES).then(|| {
         view! { <p class="status">"Showing " {MAX_LINES} " of " {total} " lines: download the file for the rest."</p> }
     });
     view! {
-        <pre class="numbered" tabindex="0"><code>{shown}</code></pre>
+        // The file's text is escaped: it shows as text, whatever it holds.
+        <pre class="numbered" tabindex="0"><code inner_html=html></code></pre>
         {cut}
+    }
+}
+
+/// Appends `text` to `html` as HTML text.
+fn escape_into(html: &mut String, text: &str) {
+    for c in text.chars() {
+        match c {
+            '&' => html.push_str("&amp;"),
+            '<' => html.push_str("&lt;"),
+            '>' => html.push_str("&gt;"),
+            c => html.push(c),
+        }
     }
 }
 

@@ -14,7 +14,7 @@ use wasm_bindgen::JsCast;
 use web_sys::{HtmlAnchorElement, HtmlImageElement, MouseEvent};
 
 use crate::boot::take_prerendered;
-use crate::fetch::fetch_text;
+use crate::fetch::FetchedText;
 use crate::status::{load_failed, loading};
 
 /// Shows the fragment at `url` (relative to the base URL) as an article: the prerendered one
@@ -29,11 +29,11 @@ pub fn Fragment(
     if let Some(html) = take_prerendered(&url) {
         return article(html).into_any();
     }
-    let html = LocalResource::new(move || fetch_text(url.clone()));
-    (move || match html.get() {
+    let html = FetchedText::new(url);
+    (move || match html.state.get() {
         None => loading(what).into_any(),
         Some(Ok(html)) => article(html).into_any(),
-        Some(Err(error)) => load_failed(what, error, move || html.refetch()).into_any(),
+        Some(Err(error)) => load_failed(what, error, move || html.reload()).into_any(),
     })
     .into_any()
 }

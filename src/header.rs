@@ -1,8 +1,10 @@
-//! The site header: the title (home), the pages, and where the answers are kept.
+//! The site header: the title (home), the pages, and where the answers are kept (a part of the
+//! editing app, [`sync_status`]).
 
 use leptos::prelude::*;
 use sre_model::site;
 
+use crate::parts::Part;
 use crate::sync::{self, Sync, SyncStatus};
 
 /// The header. Its markup is also written by `cargo xtask pages` (keep both alike).
@@ -11,8 +13,27 @@ pub fn Header(
     /// The site title.
     title: String,
 ) -> impl IntoView {
+    view! {
+        <header class="site-header">
+            // `#main` resolves against the base URL, not this page: the click is handled here.
+            <a class="skip-link" href="#main" on:click=|event| {
+                event.prevent_default();
+                crate::route::focus_main();
+            }>"Skip to content"</a>
+            <a class="site-title" href=site::HOME_ROUTE>{title}</a>
+            <nav class="site-nav" aria-label="Site">
+                <a href=site::ANSWERS_ROUTE>"Your answers"</a>
+                <a href=site::RESULTS_ROUTE>"Results"</a>
+            </nav>
+            <p class="sync-status" role="status" data-edit=Part::SyncStatus.kind()></p>
+        </header>
+    }
+}
+
+/// Where the answers are kept: in this browser, on the server, or why not (editing app).
+pub fn sync_status() -> impl IntoView {
     let sync = expect_context::<Sync>();
-    let status = move || {
+    move || {
         let (class, text) = match sync.status.get() {
             SyncStatus::LocalOnly => ("local", "Answers are kept in this browser".to_owned()),
             SyncStatus::Busy => ("busy", "Saving to the server…".to_owned()),
@@ -29,20 +50,5 @@ pub fn Header(
             view! { <button type="button" class="link" on:click=|_| sync::retry_now()>"Retry now"</button> }
         });
         view! { <span class=format!("sync {class}")>{text}</span> {retry} }
-    };
-    view! {
-        <header class="site-header">
-            // `#main` resolves against the base URL, not this page: the click is handled here.
-            <a class="skip-link" href="#main" on:click=|event| {
-                event.prevent_default();
-                crate::route::focus_main();
-            }>"Skip to content"</a>
-            <a class="site-title" href=site::HOME_ROUTE>{title}</a>
-            <nav class="site-nav" aria-label="Site">
-                <a href=site::ANSWERS_ROUTE>"Your answers"</a>
-                <a href=site::RESULTS_ROUTE>"Results"</a>
-            </nav>
-            <p class="sync-status" role="status">{status}</p>
-        </header>
     }
 }

@@ -1,9 +1,12 @@
-//! The SRE Challenge candidate site: a Leptos app rendered in the browser.
+//! The SRE Challenge candidate site: Leptos apps rendered in the browser.
 //!
 //! It shows what `cargo xtask render` published next to it (see `sre_model::site`): the manifest
 //! and the readmes as HTML fragments, each page prerendered by `cargo xtask pages`. Markdown is
-//! never parsed in this wasm: the answer preview runs sre-markdown in a worker loaded on first
-//! use ([`preview`]). That keeps the first load small.
+//! never parsed here: the answer preview runs sre-markdown in a worker loaded on first use
+//! ([`preview`]). The site is two wasm modules built from this crate, to keep the first load
+//! small: the reading app ([`start`], binary `sre-site`: header, routes, readmes, criteria) and the
+//! editing app ([`editing::start`], binary `sre-edit`), which the reading app loads once it runs
+//! and which mounts its parts into the reading app's pages ([`parts`], [`lazy_app`]).
 //!
 //! - [`boot`]: what the page hands the app; [`route`]: which page the address names.
 //! - Pages: [`home`], [`topic_page`], [`answers_page`], [`results`]; their parts: [`header`],
@@ -19,6 +22,7 @@ pub mod answers_page;
 pub mod api;
 pub mod boot;
 pub mod challenge;
+pub mod editing;
 pub mod editor;
 pub mod export;
 pub mod fetch;
@@ -27,6 +31,8 @@ pub mod fragment;
 pub mod header;
 pub mod home;
 pub mod invite;
+pub mod lazy_app;
+pub mod parts;
 pub mod preview;
 pub mod results;
 pub mod review;
@@ -39,44 +45,65 @@ pub mod topic_page;
 
 use std::sync::Arc;
 
-use leptos::ev;
 use leptos::prelude::*;
 use sre_model::site;
 
-use crate::answers::Answers;
-use crate::answers_page::AnswersPage;
 use crate::challenge::Challenge;
 use crate::header::Header;
 use crate::home::Home;
-use crate::results::ResultsPage;
+use crate::parts::Part;
 use crate::route::{Route, Router};
-use crate::storage::Invite;
 use crate::topic_page::TopicPage;
 
-/// Starts the site on the page: takes an invite from the address, mounts the app, and removes the
-/// prerendered page it replaces.
+/// Starts the reading app on the page: takes an invite from the address (the editing app reads it
+/// from storage), mounts the app, removes the prerendered page it replaces, then, once the page
+/// is painted, loads the editing app.
 pub fn start() {
     let base = route::base_path();
     if review::loader::is_review_address(&base) {
         review::loader::load();
         return;
     }
-    let invite = invite::take_from_address(&base);
+    invite::take_from_address(&base);
     if let Some(url) = route::current_route(&base).fragment() {
         boot::keep_prerendered(url);
     }
     let challenge = boot::challenge();
-    leptos::mount::mount_to_body(move || view! { <App challenge invite /> });
+    let started = challenge.is_ok();
+    leptos::mount::mount_to_body(move || view! { <App challenge /> });
     boot::remove_prerendered();
+    if started {
+        // After the next frame is painted (a timeout set in the frame's callback runs after its
+        // paint): the page shows its heading before the editing app is even asked for.
+        request_animation_frame(|| {
+            set_timeout(
+                || lazy_app::load(parts::EDIT_SCRIPT, parts::EDIT_WASM, editing_failed),
+                std::time::Duration::ZERO,
+            );
+        });
+    }
 }
 
-/// The whole site: a header, and the page the address names.
+/// Tells the candidate that the editors are not there, and what to do.
+fn editing_failed(reason: &str) {
+    let document = document();
+    if let (Some(body), Ok(note)) = (document.body(), document.create_element("p")) {
+        note.set_class_name("status error edit-failed");
+        let _ = note.set_attribute("role", "alert");
+        note.set_text_content(Some(&format!(
+            "The answer editors could not load ({reason}). Reload the page to try again; your \
+             answers saved in this browser are kept."
+        )));
+        let _ = body.append_child(&note);
+    }
+}
+
+/// The reading app: a header, and the page the address names, with placeholders where the
+/// editing app mounts its parts.
 #[component]
 pub fn App(
     /// The challenge, or why the page does not carry it.
     challenge: Result<Challenge, String>,
-    /// The invite this browser holds, if any.
-    invite: Option<Invite>,
 ) -> impl IntoView {
     let challenge = match challenge {
         Ok(challenge) => Arc::new(challenge),
@@ -90,21 +117,7 @@ pub fn App(
             .into_any();
         }
     };
-    let answers = Answers::load(&challenge);
-    let sync = sync::start(&answers, invite);
-    provide_context(answers.clone());
-    provide_context(sync);
-    provide_context(results::load_latest());
     let router = Router::start();
-
-    // Typing that waits for its pause is saved before the page goes away.
-    let flush = answers.clone();
-    let _ = window_event_listener(ev::pagehide, move |_| flush.flush());
-    let _ = window_event_listener(ev::visibilitychange, move |_| {
-        if document().hidden() {
-            answers.flush();
-        }
-    });
 
     let titled = challenge.clone();
     Effect::new(move || {
@@ -126,9 +139,17 @@ fn page(challenge: Arc<Challenge>, route: Route) -> AnyView {
             Some(topic) => view! { <TopicPage topic=topic.clone() /> }.into_any(),
             None => not_found().into_any(),
         },
-        Route::Answers => view! { <AnswersPage challenge /> }.into_any(),
-        Route::Results => view! { <ResultsPage challenge /> }.into_any(),
+        Route::Answers => editing_page(Part::AnswersPage, "your answers").into_any(),
+        Route::Results => editing_page(Part::ResultsPage, "the results").into_any(),
         Route::NotFound => not_found().into_any(),
+    }
+}
+
+/// A page of the editing app: its placeholder, and a note until it is mounted.
+fn editing_page(part: Part, what: &'static str) -> impl IntoView {
+    view! {
+        <div data-edit=part.kind()></div>
+        <p class="status edit-loading" role="status">"Loading " {what} "…"</p>
     }
 }
 

@@ -8,6 +8,7 @@ use sre_model::site;
 
 use crate::answers::Answers;
 use crate::challenge::{Challenge, TopicSummary};
+use crate::parts::Part;
 use crate::results::{LatestReport, badge};
 
 /// The list of topics, in challenge order.
@@ -28,7 +29,9 @@ pub fn TopicList(
                         <span class="topic-title">{topic.title.clone()}</span>
                     </a>
                     <p>{topic.objective.clone()}</p>
-                    {progress(topic)}
+                    // Filled by the editing app: [`progress`].
+                    <p class="progress" data-edit=Part::Progress(topic.id).kind()
+                        data-topic=topic.id.as_str()></p>
                 </li>
             }
         })
@@ -43,8 +46,8 @@ pub fn TopicList(
     }
 }
 
-/// "1 of 1 answer written · ✓ pass".
-fn progress(topic: &TopicSummary) -> impl IntoView + use<> {
+/// "1 of 1 answer written · ✓ pass" (editing app).
+pub fn progress(topic: &TopicSummary) -> impl IntoView + use<> {
     let answers = expect_context::<Answers>();
     let report = expect_context::<LatestReport>();
     let ids: Vec<String> = topic.slots.iter().map(|s| s.id.clone()).collect();
@@ -61,7 +64,5 @@ fn progress(topic: &TopicSummary) -> impl IntoView + use<> {
         let run = report.topics.iter().find(|t| t.id == id)?;
         Some(view! { " · checks " {badge(&run.status)} })
     };
-    view! {
-        <p class="progress">{written} " of " {total} " written" {checks}</p>
-    }
+    view! { {written} " of " {total} " written" {checks} }
 }

@@ -1,13 +1,13 @@
 //! A topic's page: its instructions (the readme, or readme section, rendered at build time), the
-//! evaluation criteria, the files it hands out, and the editors of its answers.
+//! evaluation criteria, the files it hands out, and the editors of its answers (the files and the
+//! editors are parts of the editing app, see [`crate::parts`]).
 
 use leptos::prelude::*;
 use sre_model::site;
 
 use crate::challenge::TopicSummary;
-use crate::editor::AnswerEditor;
-use crate::files::FileList;
 use crate::fragment::Fragment;
+use crate::parts::Part;
 
 /// The page of one topic.
 #[component]
@@ -31,24 +31,25 @@ pub fn TopicPage(
         }
     });
     let files = (!topic.files.is_empty()).then(|| {
+        let list = Part::Files(topic.id);
         view! {
             <section class="files" aria-labelledby="files-title">
                 <h2 id="files-title">"Files for this topic"</h2>
                 <p>"They are in the starter kit too, in the same folders."</p>
-                <FileList files=topic.files.clone() />
+                // The editing app mounts the list and its viewer here (`crate::editing`).
+                <div data-edit=list.kind() data-topic=list.topic()></div>
+                <p class="status edit-loading" role="status">"Loading the list of files…"</p>
             </section>
         }
     });
-    let editors = topic
-        .slots
-        .iter()
-        .map(|slot| view! { <AnswerEditor answer=slot.clone() /> })
-        .collect_view();
+    let editors = Part::Editors(topic.id);
     let answers = (!topic.slots.is_empty()).then(|| {
         view! {
             <section class="answers" aria-labelledby="answers-title">
                 <h2 id="answers-title">"Your answer"</h2>
-                {editors}
+                // The editing app mounts the editors here (`crate::editing`).
+                <div data-edit=editors.kind() data-topic=editors.topic()></div>
+                <p class="status edit-loading" role="status">"Loading the editor…"</p>
             </section>
         }
     });

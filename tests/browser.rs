@@ -126,3 +126,102 @@ async fn a_page_without_the_manifest_is_an_error_the_candidate_can_read() -> Res
     })
     .await
 }
+
+#[tokio::test]
+async fn the_editing_app_is_fetched_after_the_page_shows_and_its_editors_work() -> Result<()> {
+    let dist = built_dist()?;
+    // The first heading is in the page's HTML (prerendered), so the first contentful paint is
+    // when it shows.
+    let html = std::fs::read_to_string(dist.join(sre_model::site::page_file("topic/feedback")))
+        .context("the feedback topic's page")?;
+    let prerendered = html
+        .split_once(&format!("id=\"{}\"", sre_model::site::element::PRERENDERED))
+        .map(|(_, page)| page)
+        .context("the page is not prerendered")?;
+    ensure!(
+        prerendered.contains("<h2"),
+        "no heading in the prerendered page"
+    );
+    let server = StaticServer::start(&dist)?;
+    with_browser(|client| async move {
+        client.goto(&server.url("/topic/feedback/")).await?;
+        // The editor is the editing app's: once it is there, both apps ran.
+        wait::element(&client, "textarea#answer-feedback").await?;
+        let timing = client
+            .execute(
+                r#"
+                const entries = performance.getEntriesByType('resource');
+                const at = (pattern) => entries.find(e => pattern.test(new URL(e.name).pathname));
+                const paint = performance.getEntriesByName('first-contentful-paint')[0];
+                const reader = at(/\/sre-site-[^/]*_bg\.wasm$/);
+                const script = at(/\/sre-edit\.js$/);
+                const wasm = at(/\/sre-edit_bg\.wasm$/);
+                return {
+                    paint: paint ? paint.startTime : null,
+                    reader_done: reader ? reader.responseEnd : null,
+                    edit_script: script ? script.startTime : null,
+                    edit_wasm: wasm ? wasm.startTime : null,
+                };
+                "#,
+                vec![],
+            )
+            .await?;
+        let ms = |key: &str| {
+            timing[key]
+                .as_f64()
+                .with_context(|| format!("no {key} in the page's timing: {timing}"))
+        };
+        let (paint, reader_done) = (ms("paint")?, ms("reader_done")?);
+        let (edit_script, edit_wasm) = (ms("edit_script")?, ms("edit_wasm")?);
+        // The editing app is only asked for once the heading shows, and after the reading app's
+        // wasm arrived.
+        ensure!(
+            paint <= edit_script && reader_done <= edit_script && edit_script <= edit_wasm,
+            "the editing app was fetched too early: {timing}"
+        );
+
+        // Its placeholders are replaced by the parts, and leaving the page drops them.
+        page::text_contains(&client, ".sync-status", "kept in this browser").await?;
+        let hidden = client
+            .execute(
+                "const l = document.querySelector('.answers .edit-loading'); \
+                 return l !== null && getComputedStyle(l).display === 'none';",
+                vec![],
+            )
+            .await?;
+        ensure!(hidden == true, "the editor's loading note still shows");
+        page::click(&client, ".breadcrumb a").await?;
+        wait::element(&client, ".topic-list .progress").await?;
+        page::text_contains(&client, ".topic-list .progress", "written").await?;
+        let editors = client
+            .execute(
+                "return document.querySelectorAll('textarea').length",
+                vec![],
+            )
+            .await?;
+        ensure!(
+            editors == 0,
+            "editors left after leaving the topic: {editors}"
+        );
+        Ok(())
+    })
+    .await
+}
+
+#[tokio::test]
+async fn without_the_editing_app_the_page_reads_and_says_why_there_is_no_editor() -> Result<()> {
+    let broken = copy_of(&built_dist()?)?;
+    let wasm = broken.path().join("sre-edit_bg.wasm");
+    std::fs::remove_file(&wasm).with_context(|| format!("removing {}", wasm.display()))?;
+    let server = StaticServer::start(broken.path())?;
+    with_browser(|client| async move {
+        client.goto(&server.url("/topic/feedback/")).await?;
+        let alert = page::text_contains(&client, ".edit-failed", "could not load").await?;
+        ensure!(alert.contains("Reload the page"), "alert says {alert:?}");
+        // The reading app still shows the instructions, and says the editor is not there yet.
+        wait::element(&client, ".topic-page article.markdown h2").await?;
+        page::text_contains(&client, ".answers .edit-loading", "Loading the editor").await?;
+        Ok(())
+    })
+    .await
+}

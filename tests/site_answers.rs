@@ -259,7 +259,8 @@ async fn a_conflict_lets_the_candidate_choose_and_submit_lists_what_is_unanswere
         wait::path(&client, "/").await?;
         client.goto(&server.url("/topic/iac/")).await?;
         type_into(&client, "textarea#answer-infra", "Mine, from this tab.").await?;
-        server_has(&store, "infra", |t| t == "Mine, from this tab.").await?;
+        // The editor starts from the handed-out file's text; typing adds to it.
+        server_has(&store, "infra", |t| t.ends_with("Mine, from this tab.")).await?;
 
         // Another device writes version 2; this tab changes its text on top of version 1.
         store
@@ -279,7 +280,7 @@ async fn a_conflict_lets_the_candidate_choose_and_submit_lists_what_is_unanswere
         .await?;
         click(&client, ".conflict button.keep-mine").await?;
         server_has(&store, "infra", |t| {
-            t == "Mine, from this tab. More of mine."
+            t.ends_with("Mine, from this tab. More of mine.")
         })
         .await?;
         ensure!(

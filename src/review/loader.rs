@@ -7,9 +7,7 @@
 //! `review.css`; nothing in index.html loads them. On a `/review` address the site runs
 //! [`load`] instead of its own app.
 
-use js_sys::{Function, Object, Promise, Reflect};
 use leptos::prelude::document;
-use wasm_bindgen::prelude::*;
 
 use crate::boot;
 
@@ -60,45 +58,7 @@ pub fn load() {
         let _ = link.set_attribute("href", APP_STYLESHEET);
         let _ = head.append_child(&link);
     }
-    let Ok(script) = document.create_element("script") else {
-        return failed("the browser refused to add a script");
-    };
-    let _ = script.set_attribute("src", APP_SCRIPT);
-    let on_load = Closure::once_into_js(start_app);
-    let on_error = Closure::once_into_js(|| failed(&format!("{APP_SCRIPT} did not load")));
-    let _ = script.add_event_listener_with_callback("load", on_load.unchecked_ref());
-    let _ = script.add_event_listener_with_callback("error", on_error.unchecked_ref());
-    let _ = body.append_child(&script);
-}
-
-/// Runs `wasm_bindgen({module_or_path})`, the init function `review.js` defines; the app's `main`
-/// then mounts it.
-fn start_app() {
-    // `review.js` declares `let wasm_bindgen` at the top of a classic script: a global binding
-    // that is not a property of `window`, so it is read by name from the global scope.
-    let init =
-        Function::new_no_args("return typeof wasm_bindgen === 'function' ? wasm_bindgen : null")
-            .call0(&JsValue::NULL)
-            .ok()
-            .and_then(|f| f.dyn_into::<Function>().ok());
-    let Some(init) = init else {
-        return failed(&format!("{APP_SCRIPT} is not the reviewer app"));
-    };
-    let options = Object::new();
-    let _ = Reflect::set(&options, &"module_or_path".into(), &APP_WASM.into());
-    let started = init
-        .call1(&JsValue::NULL, &options)
-        .ok()
-        .and_then(|p| p.dyn_into::<Promise>().ok());
-    match started {
-        Some(promise) => {
-            let on_error = Closure::once(|_: JsValue| failed(&format!("{APP_WASM} did not start")));
-            let _ = promise.catch(&on_error);
-            // Called at most once, after this function returns.
-            on_error.forget();
-        }
-        None => failed(&format!("{APP_WASM} did not start")),
-    }
+    crate::lazy_app::load(APP_SCRIPT, APP_WASM, failed);
 }
 
 /// Says in the placeholder why the reviewer view is not there.

@@ -55,11 +55,12 @@ enum Task {
         #[arg(long, env = "TRUNK_STAGING_DIR")]
         out: PathBuf,
     },
-    /// Print the size of the built site: the wasm, and the whole first page load.
+    /// Print the size of the built site: the wasm, and each page's whole first load.
     ///
-    /// Run `trunk build --release` first. Prints the wasm raw and gzipped (level 9), and every
-    /// file of the first page load (index.html and what it names: JS, wasm, CSS, favicon; then
-    /// the manifest JSON and the README fragment the home page fetches) with the total, gzipped.
+    /// Run `trunk build --release` first. Prints the wasm raw and gzipped (level 9), every file
+    /// of the home page's first load (index.html and what it names: JS, wasm, CSS, favicon; the
+    /// manifest JSON and the README fragment when the page is not prerendered) with the total,
+    /// each page's total, and the files loaded later (the editing app, the preview worker).
     BenchSize {
         /// The built site [default: <repo>/dist].
         #[arg(long)]
@@ -67,6 +68,9 @@ enum Task {
         /// Fail (exit 1) when the wasm, gzipped, is larger than this many bytes.
         #[arg(long, value_name = "BYTES")]
         wasm_gzip_budget: Option<u64>,
+        /// Fail (exit 1) when a page's first load, gzipped, is larger than this many bytes.
+        #[arg(long, value_name = "BYTES")]
+        first_load_gzip_budget: Option<u64>,
     },
     /// Generate the challenge's images into content/ (deterministic; `--check` only compares).
     GenContent(gen_content::Args),
@@ -97,9 +101,14 @@ fn try_main() -> anyhow::Result<ExitCode> {
         Task::BenchSize {
             dist,
             wasm_gzip_budget,
+            first_load_gzip_budget,
         } => {
             let dist = dist.unwrap_or_else(|| repo_root().join("dist"));
-            bench_size::bench_size(&dist, wasm_gzip_budget)
+            let budgets = bench_size::Budgets {
+                wasm_gzip: wasm_gzip_budget,
+                first_load_gzip: first_load_gzip_budget,
+            };
+            bench_size::bench_size(&dist, budgets)
         }
         Task::GenContent(args) => {
             gen_content::run(&args)?;
