@@ -16,6 +16,7 @@ use std::fs;
 use std::path::Path;
 
 use anyhow::{Context, Result, bail};
+use serde_json::Value;
 use sre_model::{Manifest, Topic, site};
 
 /// Writes every page into `out`, which holds Trunk's `index.html` and `render`'s output.
@@ -44,7 +45,7 @@ pub fn pages(out: &Path) -> Result<()> {
         .with_context(|| format!("{} is not a challenge manifest", site::MANIFEST_JSON))?;
     let data = format!(
         "{}{}",
-        json_script(site::element::MANIFEST, &manifest_json),
+        json_script(site::element::MANIFEST, &site_view(&manifest_json)?),
         json_script(
             site::element::STARTING_TEXTS,
             &read(site::STARTING_TEXTS_JSON)?
@@ -64,6 +65,46 @@ pub fn pages(out: &Path) -> Result<()> {
     }
     eprintln!("xtask pages: {written} pages in {}", out.display());
     Ok(())
+}
+
+/// The part of the manifest the site reads (the fields of `src/challenge.rs`), which every page
+/// carries inline. The whole manifest stays in `challenge/manifest.json`; check titles, packaging
+/// details and templates (the starting texts come separately) would cost every first load about
+/// 1.5 KB gzip.
+fn site_view(manifest_json: &str) -> Result<String> {
+    let mut manifest: Value = serde_json::from_str(manifest_json)
+        .with_context(|| format!("{} is not JSON", site::MANIFEST_JSON))?;
+    // `topic`, as in challenge.toml's `[[topic]]`.
+    keep(&mut manifest, &["challenge", "topic"]);
+    keep(&mut manifest["challenge"], &["title", "version"]);
+    for topic in manifest["topic"].as_array_mut().into_iter().flatten() {
+        keep(
+            topic,
+            &[
+                "id",
+                "number",
+                "title",
+                "objective",
+                "criteria",
+                "files",
+                "answers",
+            ],
+        );
+        for criterion in topic["criteria"].as_array_mut().into_iter().flatten() {
+            keep(criterion, &["name", "description"]);
+        }
+        for slot in topic["answers"].as_array_mut().into_iter().flatten() {
+            keep(slot, &["id", "title", "files", "format"]);
+        }
+    }
+    Ok(manifest.to_string())
+}
+
+/// Removes every field of `object` not named in `fields`.
+fn keep(object: &mut Value, fields: &[&str]) {
+    if let Some(map) = object.as_object_mut() {
+        map.retain(|key, _| fields.contains(&key.as_str()));
+    }
 }
 
 /// One page to write.
@@ -316,6 +357,22 @@ mod tests {
         pages(out.path())?;
         let again = fs::read_to_string(out.path().join("index.html"))?;
         assert_eq!(again, home);
+        Ok(())
+    }
+
+    #[test]
+    fn pages_carry_only_the_fields_the_site_reads() -> Result<()> {
+        let full = serde_json::to_string(&manifest())?;
+        let view: Value = serde_json::from_str(&site_view(&full)?)?;
+        let topics = view["topic"].as_array().context("topics")?;
+        assert_eq!(topics.len(), 6);
+        let iac = &topics[0];
+        assert_eq!(iac["id"], "iac");
+        assert!(iac["criteria"][0]["name"].is_string());
+        assert!(iac["answers"][0]["format"].is_string());
+        assert!(iac.get("checks").is_none(), "{iac}");
+        assert!(iac["answers"][0].get("template").is_none());
+        assert!(site_view(&full)?.len() < full.len());
         Ok(())
     }
 }
