@@ -305,11 +305,14 @@ async fn a_conflict_lets_the_candidate_choose_and_submit_lists_what_is_unanswere
             "the server was not told"
         );
         client.goto(&server.url("/topic/iac/")).await?;
-        let readonly = wait::element(&client, "textarea#answer-infra")
-            .await?
-            .attr("readonly")
-            .await?;
-        ensure!(readonly.is_some(), "answers stay editable after submitting");
+        // The editing app mounts the editor, then learns from storage that it is submitted.
+        page::until(
+            &client,
+            "answers stay editable after submitting",
+            "const t = document.querySelector('textarea#answer-infra'); \
+             return t !== null && t.readOnly;",
+        )
+        .await?;
         Ok(())
     })
     .await
