@@ -13,7 +13,23 @@ use serde_json::Value;
 use crate::wait::{self, PAGE_TIMEOUT};
 
 /// Scrolls the first element matching `css` into the middle of the window, then clicks it.
+///
+/// Tries again while the page replaces the element (the editing app mounts its parts after the
+/// page shows, so an element found a moment earlier can be gone: "stale element reference").
 pub async fn click(client: &Client, css: &str) -> Result<()> {
+    let deadline = Instant::now() + PAGE_TIMEOUT;
+    loop {
+        match click_once(client, css).await {
+            Ok(()) => return Ok(()),
+            Err(err) if Instant::now() < deadline && format!("{err:#}").contains("stale") => {
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            }
+            Err(err) => return Err(err),
+        }
+    }
+}
+
+async fn click_once(client: &Client, css: &str) -> Result<()> {
     let element = wait::element(client, css).await?;
     client
         .execute(
