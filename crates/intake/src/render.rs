@@ -13,30 +13,15 @@ use std::sync::OnceLock;
 
 use ammonia::{Builder, UrlRelative};
 use pulldown_cmark::{Options, Parser, html};
+use sre_markdown::escape_text;
 use sre_model::manifest::AnswerFormat;
 
 /// Safe HTML for an answer written in `format`.
 pub fn answer_html(format: AnswerFormat, text: &str) -> String {
     match format {
         AnswerFormat::Markdown => markdown(text),
-        AnswerFormat::Text => format!("<pre class=\"answer-text\">{}</pre>", escape(text)),
+        AnswerFormat::Text => format!("<pre class=\"answer-text\">{}</pre>", escape_text(text)),
     }
-}
-
-/// Text as HTML text content: the five characters that mean something in HTML, escaped.
-fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len() + text.len() / 8);
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 fn markdown(text: &str) -> String {

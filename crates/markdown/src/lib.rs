@@ -25,6 +25,23 @@ pub use events::{Heading, options};
 pub use links::{Here, LinkMap, content_path};
 pub use slug::{Slugger, slugify};
 
+/// Text as HTML text or attribute content: the five characters that mean something in HTML,
+/// escaped. For the plain text around rendered markdown (page titles, text answers).
+pub fn escape_text(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + text.len() / 8);
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
 use events::Parsed;
 use pulldown_cmark::{Event, LinkType, Parser, Tag};
 

@@ -17,6 +17,7 @@ use std::path::Path;
 
 use anyhow::{Context, Result, bail};
 use serde_json::Value;
+use sre_markdown::escape_text;
 use sre_model::{Manifest, Topic, site};
 
 /// Writes every page into `out`, which holds Trunk's `index.html` and `render`'s output.
@@ -169,7 +170,7 @@ fn header(title: &str) -> String {
          <nav class=\"site-nav\" aria-label=\"Site\"><a href=\"{}\">Your answers</a>\
          <a href=\"{}\">Results</a></nav></header>",
         site::HOME_ROUTE,
-        escape(title),
+        escape_text(title),
         site::ANSWERS_ROUTE,
         site::RESULTS_ROUTE
     )
@@ -185,8 +186,8 @@ fn topic_list(topics: &[Topic]) -> String {
                  <span class=\"topic-title\">{}</span></a><p>{}</p></li>",
                 site::topic_route(t.id),
                 t.roman(),
-                escape(&t.title),
-                escape(&t.objective)
+                escape_text(&t.title),
+                escape_text(&t.objective)
             )
         })
         .collect();
@@ -230,7 +231,7 @@ fn compose(template: &str, page: &Page, data: &str) -> Result<String> {
     Ok(format!(
         "{}{}{}{INSERTED_START}{data}<div id=\"{}\">{}</div>{INSERTED_END}{}",
         &template[..title_start],
-        escape(&page.title),
+        escape_text(&page.title),
         &template[title_end..body_end],
         site::element::PRERENDERED,
         page.body,
@@ -245,22 +246,6 @@ fn json_script(id: &str, json: &str) -> String {
         "<script type=\"application/json\" id=\"{id}\">{}</script>",
         json.replace('<', "\\u003c")
     )
-}
-
-/// Text as HTML text or attribute content.
-fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 #[cfg(test)]
