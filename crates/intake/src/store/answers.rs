@@ -1,18 +1,19 @@
 //! Answers: append-only versions per candidate and slot, written with a precondition on the
 //! latest version (HTTP conditional requests, see `api::conditional`).
 //!
-//! A write normally takes one statement ([`insert_if_latest`]): the `INSERT … SELECT` computes the
-//! next version and inserts only when the candidate has not submitted and the latest version is
-//! the expected one. When it inserts nothing, [`put_in_transaction`] works out why (or handles
-//! what the single statement cannot express) under the candidate's row lock. On SQLite, where a
-//! statement is one round trip to the database thread, this is what makes writes cheap.
+//! On SQLite a write normally goes into a group commit ([`super::group_commit`]): one `INSERT … SELECT`
+//! for every waiting write computes each next version and inserts it only when the candidate has
+//! not submitted and the latest version is the expected one. When it inserts nothing,
+//! [`put_in_transaction`] works out why (or handles what the statement cannot express) under the
+//! candidate's row lock; on PostgreSQL every write takes that path.
 
 use serde::Serialize;
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
+use super::group_commit::text_bytes;
 use super::people::lock_unsubmitted;
-use super::{Backend, Db, is_unique_violation, now};
+use super::{Db, now};
 
 /// A stored version, without its text.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -182,19 +183,21 @@ pub async fn put(
     precondition: &Precondition,
     text: &str,
 ) -> sqlx::Result<PutOutcome> {
-    // On PostgreSQL the single statement could miss a submission committed while it runs (it
+    // On PostgreSQL a single statement could miss a submission committed while it runs (it
     // reads the candidate from its snapshot); on SQLite every write goes through one connection,
     // one statement at a time, so nothing can commit in between.
-    if db.backend == Backend::Sqlite
+    if let Some(writer) = &db.answer_writer
         && let Some(expected) = expected_latest(precondition)
-        && let Some(stored) = insert_if_latest(db, candidate, slot, expected, text).await?
+        && let Some(stored) = writer
+            .insert_if_latest(candidate, slot, expected, text)
+            .await?
     {
         return Ok(PutOutcome::Stored(stored));
     }
     put_in_transaction(db, candidate, slot, precondition, text).await
 }
 
-/// The latest version a precondition expects, as [`insert_if_latest`] takes it: 0 for none, -1
+/// The latest version a precondition expects, as [`super::group_commit::Writer::insert_if_latest`] takes it: 0 for none, -1
 /// for any; `None` for a list of versions (handled by the transaction).
 fn expected_latest(precondition: &Precondition) -> Option<i64> {
     match precondition {
@@ -204,49 +207,6 @@ fn expected_latest(precondition: &Precondition) -> Option<i64> {
             [one] => Some(*one),
             _ => None,
         },
-    }
-}
-
-/// One statement: inserts the next version if the candidate has not submitted and the latest
-/// version is `expected` (0: none yet, -1: any). `None` when nothing was inserted.
-async fn insert_if_latest(
-    db: &Db,
-    candidate: &str,
-    slot: &str,
-    expected: i64,
-    text: &str,
-) -> sqlx::Result<Option<VersionMeta>> {
-    let created_at = now();
-    let bytes = i64::try_from(text.len()).unwrap_or(i64::MAX);
-    let inserted = sqlx::query(
-        "INSERT INTO answers (candidate_id, slot, version, body, bytes, created_at) \
-         SELECT c.id, $2, COALESCE(MAX(a.version), 0) + 1, $3, $4, $5 \
-         FROM candidates c LEFT JOIN answers a ON a.candidate_id = c.id AND a.slot = $2 \
-         WHERE c.id = $1 AND c.submitted_at IS NULL \
-         GROUP BY c.id \
-         HAVING COALESCE(MAX(a.version), 0) = $6 OR ($6 = -1 AND MAX(a.version) IS NOT NULL) \
-         RETURNING version",
-    )
-    .bind(candidate)
-    .bind(slot)
-    .bind(text)
-    .bind(bytes)
-    .bind(&created_at)
-    .bind(expected)
-    .fetch_optional(&db.write)
-    .await;
-    match inserted {
-        Ok(row) => row
-            .map(|row| {
-                Ok(VersionMeta {
-                    version: row.try_get("version")?,
-                    created_at,
-                    bytes,
-                })
-            })
-            .transpose(),
-        Err(err) if is_unique_violation(&err) => Ok(None),
-        Err(err) => Err(err),
     }
 }
 
@@ -291,7 +251,7 @@ async fn put_in_transaction(
     let stored = VersionMeta {
         version: current.map_or(1, |c| c.meta.version + 1),
         created_at: now(),
-        bytes: i64::try_from(text.len()).unwrap_or(i64::MAX),
+        bytes: text_bytes(text),
     };
     sqlx::query(
         "INSERT INTO answers (candidate_id, slot, version, body, bytes, created_at) \

@@ -7,9 +7,11 @@
 //! insert the next" cannot race, and a concurrent `submit` is seen. On SQLite every write goes
 //! through one connection ([`Db::write`]), so writers never wait on each other's locks (SQLite's
 //! busy handler sleeps in steps of milliseconds, which would ruin latency); readers use a separate
-//! pool and, in WAL mode, never block the writer.
+//! pool and, in WAL mode, never block the writer. Answer writes, the bulk of the traffic, are
+//! stored in groups on SQLite ([`group_commit`]).
 
 pub mod answers;
+pub mod group_commit;
 pub mod people;
 pub mod reports;
 pub mod scores;
@@ -44,6 +46,8 @@ pub struct Db {
     pub write: AnyPool,
     /// Which database this is.
     pub backend: Backend,
+    /// SQLite only: the queue of answer writes, stored in groups (see [`group_commit`]).
+    pub answer_writer: Option<group_commit::Writer>,
 }
 
 /// Where the database is.
@@ -93,14 +97,18 @@ pub async fn open(location: &Location<'_>, wait: Duration) -> anyhow::Result<Db>
         .run(&write)
         .await
         .context("applying database migrations")?;
-    let read = match backend {
-        Backend::Sqlite => connect(&url, READ_CONNECTIONS, wait).await?,
-        Backend::Postgres => write.clone(),
+    let (read, answer_writer) = match backend {
+        Backend::Sqlite => (
+            connect(&url, READ_CONNECTIONS, wait).await?,
+            Some(group_commit::Writer::start(write.clone())),
+        ),
+        Backend::Postgres => (write.clone(), None),
     };
     Ok(Db {
         read,
         write,
         backend,
+        answer_writer,
     })
 }
 
