@@ -1,6 +1,6 @@
 //! The storage floor of `scripts/bench-intake`: inserts answer rows like those the benchmark
 //! stored through HTTP straight into the database, one row per transaction (autocommit), in a
-//! single loop, and prints the rate. The benchmark divides its HTTP rate by this one.
+//! single loop, with SQLite's default checkpointing, and prints the rate. The benchmark divides its HTTP rate by this one.
 //!
 //! ```text
 //! cargo run --profile native-release -p sre-intake --example raw_insert -- \
@@ -53,6 +53,13 @@ async fn main() -> anyhow::Result<()> {
             invited_by: None,
         };
         ids.push(people::create_candidate(&db, new).await?.0.id);
+    }
+    if db.backend == store::Backend::Sqlite {
+        // SQLite's default automatic checkpoint, as a plain insert loop has it (the server turns
+        // it off and checkpoints beside its writes). The write pool is one connection.
+        sqlx::query("PRAGMA wal_autocheckpoint = 1000")
+            .execute(&db.write)
+            .await?;
     }
     let filler = "x".repeat(args.bytes);
     let started = Instant::now();

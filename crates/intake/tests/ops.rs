@@ -1,11 +1,12 @@
 //! Operations behaviour a deployment relies on: `/readyz` follows the database (503 while it is
-//! away, 200 again when it is back, `/healthz` unaffected), and `--log-format json` writes one
-//! JSON object per line from start to graceful stop.
+//! away, 200 again when it is back, `/healthz` unaffected), `--log-format json` writes one
+//! JSON object per line from start to graceful stop, and the SQLite WAL is checkpointed and
+//! rewound by the server (SQLite's own checkpoint is off).
 
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use serde_json::Value;
+use serde_json::{Value, json};
 use sre_e2e::intake::{Backend, Http, Intake, invite};
 
 const BIN: &str = env!("CARGO_BIN_EXE_sre-intake");
@@ -121,4 +122,73 @@ fn json_logs_are_one_object_per_line() {
         })
         .expect("a listening line");
     assert_eq!(listening["backend"], "Sqlite", "{listening}");
+}
+
+/// How many times the SQLite WAL has been started again from its beginning: the checkpoint
+/// sequence number in its header (read from the file, so that this test checkpoints nothing).
+fn wal_restarts(database: &Path) -> u32 {
+    let wal = database.with_extension("sqlite3-wal");
+    let bytes = std::fs::read(&wal).unwrap_or_else(|e| panic!("{}: {e}", wal.display()));
+    let field: [u8; 4] = bytes[12..16].try_into().expect("a WAL header");
+    u32::from_be_bytes(field)
+}
+
+#[test]
+fn the_sqlite_wal_is_checkpointed_and_rewound() {
+    let bin = Path::new(BIN);
+    let backend = Backend::sqlite();
+    let Backend::Sqlite(dir) = &backend else {
+        unreachable!("Backend::sqlite() is SQLite")
+    };
+    let file = dir.path().join("intake.sqlite3");
+    let (_, token) = invite(bin, &backend, "Ada");
+    let server = Intake::start(bin, &backend, &["--rate-limit", "0"]).expect("sre-intake starts");
+    let http = Http::new();
+    let url = server.url("/api/v1/answers/feedback");
+    let mut version = 0;
+    let mut write = |version: &mut i64| {
+        let precondition = if *version == 0 {
+            ("if-none-match", "*".to_owned())
+        } else {
+            ("if-match", format!("\"{version}\""))
+        };
+        let text = format!("draft {} {}", *version + 1, "words ".repeat(300));
+        let reply = http.json(
+            "PUT",
+            &url,
+            &token,
+            &[(precondition.0, &precondition.1)],
+            &json!({ "text": text }),
+        );
+        assert!(reply.status == 200 || reply.status == 201, "{}", reply.body);
+        *version = reply.json()["version"].as_i64().expect("a version");
+    };
+    write(&mut version);
+    let before = wal_restarts(&file);
+
+    // The server copies the WAL into the database and waits for readers to leave it; the next
+    // write then starts it again from the beginning. SQLite's own checkpoint is off: without
+    // the server's, the WAL would only grow.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut restarts = before;
+    while restarts == before && Instant::now() < deadline {
+        for _ in 0..20 {
+            write(&mut version);
+        }
+        std::thread::sleep(Duration::from_millis(200));
+        restarts = wal_restarts(&file);
+    }
+    assert!(
+        restarts > before,
+        "the WAL was never started again ({version} writes)\n{}",
+        server.log()
+    );
+    let latest = http.get(&url, &token);
+    assert_eq!(latest.json()["version"], version, "{}", latest.body);
+    let text = format!("draft {version} ");
+    assert!(
+        latest.json()["text"]
+            .as_str()
+            .is_some_and(|t| t.starts_with(&text))
+    );
 }

@@ -16,7 +16,7 @@ pub mod people;
 pub mod reports;
 pub mod scores;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::time::{Duration, Instant};
 
@@ -48,6 +48,25 @@ pub struct Db {
     pub backend: Backend,
     /// SQLite only: the queue of answer writes, stored in groups (see [`group_commit`]).
     pub answer_writer: Option<group_commit::Writer>,
+    /// SQLite only: the database file (`None` in memory).
+    sqlite_file: Option<PathBuf>,
+}
+
+/// What [`Db::checkpoint`] did.
+#[derive(Debug, Clone, Copy)]
+pub struct Checkpoint {
+    /// Frames in the WAL at the last passive pass.
+    pub wal_frames: i64,
+    /// Frames the passive step copied.
+    pub passive_frames: i64,
+    /// How many passive passes it took to leave little for the restart.
+    pub passes: u32,
+    /// How long the passive step took (writes go on meanwhile).
+    pub passive: Duration,
+    /// Frames left for the restart step, which holds writes.
+    pub restart_frames: i64,
+    /// How long the restart step held writes.
+    pub restart: Duration,
 }
 
 /// Where the database is.
@@ -63,12 +82,32 @@ pub struct Location<'a> {
 /// the process being killed (the WAL is written before the reply), and a power cut may lose only
 /// the last commits since the last checkpoint, never corrupt the file. `FULL` would fsync on every
 /// commit and cap writes at the disk's fsync rate. `journal_size_limit`: a WAL that grew during a
-/// burst is cut back to 64 MiB when it restarts (see [`Db::restart_wal`]).
+/// burst is cut back to 64 MiB when it restarts. `wal_autocheckpoint = 0`: the server checkpoints
+/// on its own schedule, off the write path (see [`Db::checkpoint`]); a CLI command's last
+/// connection checkpoints when it closes.
 const SQLITE_PRAGMAS: &str = "PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000; \
-     PRAGMA synchronous = NORMAL; PRAGMA journal_size_limit = 67108864;";
+     PRAGMA synchronous = NORMAL; PRAGMA journal_size_limit = 67108864; \
+     PRAGMA wal_autocheckpoint = 0;";
 
 /// How many connections read at once.
 const READ_CONNECTIONS: u32 = 8;
+
+/// A passive checkpoint pass or a sync this short leaves little for the restart, which holds
+/// writes.
+const SHORT_PASS: Duration = Duration::from_millis(5);
+
+/// At most this many passive passes before the restart: on a disk slower than the writes, the
+/// passes would never get short.
+const MAX_PASSIVE_PASSES: u32 = 12;
+
+/// At most this many rounds of passes and a sync before the restart.
+const MAX_SYNC_ROUNDS: u32 = 4;
+
+/// The frames in the WAL and the frames checkpointed, from `PRAGMA wal_checkpoint`'s row (its
+/// first column says whether readers kept it from finishing).
+fn checkpoint_frames(row: &sqlx::any::AnyRow) -> anyhow::Result<(i64, i64)> {
+    Ok((sqlx::Row::try_get(row, 1)?, sqlx::Row::try_get(row, 2)?))
+}
 
 /// Opens (creating if needed) the database and brings its schema up to date. A PostgreSQL server
 /// that is still starting is retried for up to `wait`.
@@ -97,18 +136,20 @@ pub async fn open(location: &Location<'_>, wait: Duration) -> anyhow::Result<Db>
         .run(&write)
         .await
         .context("applying database migrations")?;
-    let (read, answer_writer) = match backend {
+    let (read, answer_writer, sqlite_file) = match backend {
         Backend::Sqlite => (
             connect(&url, READ_CONNECTIONS, wait).await?,
             Some(group_commit::Writer::start(write.clone())),
+            sqlite_file(&url)?,
         ),
-        Backend::Postgres => (write.clone(), None),
+        Backend::Postgres => (write.clone(), None, None),
     };
     Ok(Db {
         read,
         write,
         backend,
         answer_writer,
+        sqlite_file,
     })
 }
 
@@ -120,27 +161,83 @@ impl Db {
     }
 
     /// SQLite only: copies the WAL into the database file and starts the WAL again from its
-    /// beginning, waiting (busy timeout) for the readers still on older frames to finish.
+    /// beginning. Returns what it did; `None` on PostgreSQL.
     ///
-    /// SQLite's automatic checkpoint never waits: under steady writes with overlapping reads
-    /// (every request reads its token) some reader always holds an older frame, the WAL never
-    /// restarts and grows without bound (hundreds of MB per minute under load; "checkpoint
-    /// starvation" in SQLite's WAL documentation), which also slows every read and write that
-    /// has to search or extend it. Run through the single write connection, this waits for
-    /// nothing but the readers, which take microseconds. Returns the WAL's frames before the
-    /// restart; `None` on PostgreSQL.
-    pub async fn restart_wal(&self) -> anyhow::Result<Option<i64>> {
+    /// A checkpoint copies pages and syncs the files, tens of milliseconds after a second of
+    /// writes. Done by the write connection (SQLite's automatic checkpoint runs in the commit that
+    /// crosses 1,000 pages) it stalls every write queued behind it: that was most of the
+    /// benchmark's p99. So the automatic checkpoint is off ([`SQLITE_PRAGMAS`]), and the work is
+    /// done beside the writes, leaving the write connection only a few milliseconds of it:
+    /// - `PASSIVE` passes through a reader connection copy the WAL while writes go on, until a
+    ///   pass is short (each copies what was written during the one before);
+    /// - the database file is synced from a blocking thread: a passive pass that does not catch
+    ///   up with the last write leaves its copies unsynced, and the restart would sync them all;
+    /// - both again, until the sync is short too;
+    /// - `RESTART` through the write connection copies the rest, syncs and rewinds the WAL.
+    ///
+    /// The restart is needed because under steady writes a checkpoint never catches up with the
+    /// last write, and only then does the WAL rewind on its own ("checkpoint starvation" in
+    /// SQLite's WAL documentation): it grew by hundreds of MB a minute and slowed every read and
+    /// write that searched or extended it.
+    pub async fn checkpoint(&self) -> anyhow::Result<Option<Checkpoint>> {
         if self.backend != Backend::Sqlite {
             return Ok(None);
         }
-        let row = sqlx::query("PRAGMA wal_checkpoint(RESTART)")
+        let started = Instant::now();
+        let mut passes = 0;
+        let mut rounds = 0;
+        let (wal_frames, passive_frames) = loop {
+            let (more, frames) = self.copy_wal().await?;
+            passes += more;
+            rounds += 1;
+            let synced = self.sync_database_file().await?;
+            if synced <= SHORT_PASS || rounds == MAX_SYNC_ROUNDS {
+                break frames;
+            }
+        };
+        let copied = started.elapsed();
+        let restart = sqlx::query("PRAGMA wal_checkpoint(RESTART)")
             .fetch_one(&self.write)
             .await
-            .context("checkpointing the SQLite WAL")?;
-        // Columns: busy (1 when readers kept it from finishing), frames in the WAL, frames
-        // checkpointed.
-        let frames: i64 = sqlx::Row::try_get(&row, 1)?;
-        Ok(Some(frames))
+            .context("restarting the SQLite WAL")?;
+        let (restart_frames, _) = checkpoint_frames(&restart)?;
+        Ok(Some(Checkpoint {
+            wal_frames,
+            passive_frames,
+            passes,
+            passive: copied,
+            restart_frames: restart_frames - passive_frames.min(restart_frames),
+            restart: started.elapsed() - copied,
+        }))
+    }
+
+    /// Syncs the database file from a blocking thread; how long it took.
+    async fn sync_database_file(&self) -> anyhow::Result<Duration> {
+        let Some(file) = self.sqlite_file.clone() else {
+            return Ok(Duration::ZERO);
+        };
+        let started = Instant::now();
+        // fsync through any descriptor of a file syncs the file.
+        tokio::task::spawn_blocking(move || std::fs::File::open(&file)?.sync_data())
+            .await?
+            .context("syncing the SQLite database file")?;
+        Ok(started.elapsed())
+    }
+
+    /// Passive checkpoint passes until one is short; how many, and the frames of the last one.
+    async fn copy_wal(&self) -> anyhow::Result<(u32, (i64, i64))> {
+        let mut passes = 0;
+        loop {
+            let pass = Instant::now();
+            let row = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
+                .fetch_one(&self.read)
+                .await
+                .context("copying the SQLite WAL into the database")?;
+            passes += 1;
+            if pass.elapsed() <= SHORT_PASS || passes == MAX_PASSIVE_PASSES {
+                return Ok((passes, checkpoint_frames(&row)?));
+            }
+        }
     }
 
     /// Waits for the connections to finish their work and closes them.
@@ -148,6 +245,14 @@ impl Db {
         self.write.close().await;
         self.read.close().await;
     }
+}
+
+/// The file of a `sqlite:` URL; `None` for an in-memory database.
+fn sqlite_file(url: &str) -> anyhow::Result<Option<PathBuf>> {
+    let options = SqliteConnectOptions::from_str(url)
+        .with_context(|| format!("not a SQLite URL: {}", redact(url)))?;
+    let file = options.get_filename();
+    Ok((file != Path::new(":memory:") && !file.as_os_str().is_empty()).then(|| file.to_owned()))
 }
 
 async fn create_sqlite_file(data_dir: &Path) -> anyhow::Result<String> {
