@@ -146,7 +146,7 @@ fn the_sqlite_wal_is_checkpointed_and_rewound() {
     let http = Http::new();
     let url = server.url("/api/v1/answers/feedback");
     let mut version = 0;
-    let mut write = |version: &mut i64| {
+    let write = |version: &mut i64| {
         let precondition = if *version == 0 {
             ("if-none-match", "*".to_owned())
         } else {
