@@ -185,7 +185,7 @@ pub async fn put(
 ) -> sqlx::Result<PutOutcome> {
     // On PostgreSQL a single statement could miss a submission committed while it runs (it
     // reads the candidate from its snapshot); on SQLite every write goes through one connection,
-    // one statement at a time, so nothing can commit in between.
+    // one statement at a time (a group's is one statement), so nothing can commit in between.
     if let Some(writer) = &db.answer_writer
         && let Some(expected) = expected_latest(precondition)
         && let Some(stored) = writer
@@ -197,8 +197,9 @@ pub async fn put(
     put_in_transaction(db, candidate, slot, precondition, text).await
 }
 
-/// The latest version a precondition expects, as [`super::group_commit::Writer::insert_if_latest`] takes it: 0 for none, -1
-/// for any; `None` for a list of versions (handled by the transaction).
+/// The latest version a precondition expects, as
+/// [`super::group_commit::Writer::insert_if_latest`] takes it: 0 for none, -1 for any; `None` for
+/// a list of versions (handled by the transaction).
 fn expected_latest(precondition: &Precondition) -> Option<i64> {
     match precondition {
         Precondition::NoneExists => Some(0),
