@@ -4,7 +4,7 @@
 //! On SQLite a write normally goes into a group commit ([`super::group_commit`]): one `INSERT … SELECT`
 //! for every waiting write computes each next version and inserts it only when the candidate has
 //! not submitted and the latest version is the expected one. When it inserts nothing,
-//! [`put_in_transaction`] works out why (or handles what the statement cannot express) under the
+//! `put_in_transaction` works out why (or handles what the statement cannot express) under the
 //! candidate's row lock; on PostgreSQL every write takes that path.
 
 use serde::Serialize;

@@ -166,7 +166,7 @@ impl Db {
     /// A checkpoint copies pages and syncs the files, tens of milliseconds after a second of
     /// writes. Done by the write connection (SQLite's automatic checkpoint runs in the commit that
     /// crosses 1,000 pages) it stalls every write queued behind it: that was most of the
-    /// benchmark's p99. So the automatic checkpoint is off ([`SQLITE_PRAGMAS`]), and the work is
+    /// benchmark's p99. So the automatic checkpoint is off (`SQLITE_PRAGMAS`), and the work is
     /// done beside the writes, leaving the write connection only a few milliseconds of it:
     /// - `PASSIVE` passes through a reader connection copy the WAL while writes go on, until a
     ///   pass is short (each copies what was written during the one before);
