@@ -41,12 +41,17 @@ impl Stack {
 
     fn ok(&self, args: &[&str]) -> String {
         let out = self.compose(args);
-        assert!(
-            out.status.success(),
-            "docker compose {args:?} failed:\n{}\n{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
+        if !out.status.success() {
+            // The services' own logs say why a container never became healthy.
+            let logs = self.compose(&["logs", "--no-color", "--tail", "40"]);
+            panic!(
+                "docker compose {args:?} failed:\n{}\n{}\nlast lines of the services' logs:\n{}{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr),
+                String::from_utf8_lossy(&logs.stdout),
+                String::from_utf8_lossy(&logs.stderr)
+            );
+        }
         String::from_utf8_lossy(&out.stdout).trim().to_owned()
     }
 }
