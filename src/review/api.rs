@@ -6,7 +6,6 @@ use sre_model::site;
 
 use super::data::{AnswerVersion, CandidateList, CandidatePage, History, ScoreInput, ScoresBody};
 use crate::fetch::{Reply, request};
-use crate::results::Report;
 
 /// The reviewer API with one reviewer's token.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -109,16 +108,6 @@ impl ReviewApi {
     /// `GET /candidates/{id}`.
     pub async fn candidate(&self, id: &str) -> Result<CandidatePage, Failure> {
         self.get(&format!("candidates/{}", segment(id))).await
-    }
-
-    /// `GET /candidates/{id}/reports/{digest}`: a report as uploaded.
-    pub async fn report(&self, id: &str, digest: &str) -> Result<Report, Failure> {
-        self.get(&format!(
-            "candidates/{}/reports/{}",
-            segment(id),
-            segment(digest)
-        ))
-        .await
     }
 
     /// `GET /candidates/{id}/answers/{slot}`: every version of an answer.

@@ -64,10 +64,21 @@ pub struct ReportSummary {
     pub overall: String,
     /// How many checks ended with each status.
     pub counts: Counts,
+    /// Each topic's status, in report order.
+    pub topics: Vec<TopicStatus>,
     /// The checker that made it (on the candidate page only).
     pub tool: Option<Tool>,
     /// Whether it was made for this version of the challenge (candidate page only).
     pub challenge_matches: Option<bool>,
+}
+
+/// A topic's status in a report.
+#[derive(Debug, Clone, Deserialize)]
+pub struct TopicStatus {
+    /// The topic id.
+    pub id: String,
+    /// `pass`, `fail`, `error` or `skipped`.
+    pub status: String,
 }
 
 /// How many checks ended with each status.

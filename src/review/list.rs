@@ -54,9 +54,8 @@ pub fn CandidateList() -> impl IntoView {
 }
 
 fn row(row: CandidateRow) -> impl IntoView {
-    let id = row.candidate.id.clone();
-    let report = match row.report.clone() {
-        Some(report) => view! { <ReportCell id report /> }.into_any(),
+    let report = match &row.report {
+        Some(report) => report_cell(report).into_any(),
         None => view! { <span class="muted">"no report"</span> }.into_any(),
     };
     let scores = format!("{} of {}", row.scores.scored_by_me, row.scores.criteria);
@@ -75,33 +74,15 @@ fn row(row: CandidateRow) -> impl IntoView {
     }
 }
 
-/// The latest report of a candidate: its overall status and counts, then each topic's status
-/// (the list API gives only the summary, so the report itself is fetched).
-#[component]
-fn ReportCell(id: String, report: ReportSummary) -> impl IntoView {
-    let session = expect_context::<Session>();
-    let digest = report.digest.clone();
-    let topics = LocalResource::new(move || {
-        let (api, id, digest) = (session.api(), id.clone(), digest.clone());
-        async move {
-            match api {
-                Some(api) => api.report(&id, &digest).await.ok(),
-                None => None,
-            }
-        }
-    });
-    let per_topic = move || {
-        topics.get().flatten().map(|report| {
-            report
-                .topics
-                .into_iter()
-                .map(|t| view! { <li><span class="topic-id">{t.id.clone()}</span> " " {badge(&t.status)}</li> })
-                .collect_view()
-        })
-    };
+/// The latest report of a candidate: its overall status and counts, then each topic's status.
+fn report_cell(report: &ReportSummary) -> impl IntoView + use<> {
+    let per_topic = report
+        .topics
+        .iter()
+        .map(|t| view! { <li><span class="topic-id">{t.id.clone()}</span> " " {badge(&t.status)}</li> })
+        .collect_view();
     view! {
         <div>{badge(&report.overall)} " " {checks::counts_text(&report.counts)}</div>
         <ul class="topic-statuses">{per_topic}</ul>
     }
-    .into_any()
 }

@@ -89,6 +89,7 @@ fn scenario(backend: &Backend) {
     one_of_concurrent_writers_wins(&w);
     submission_freezes_the_candidate(&w, &sent);
     operations_endpoints_answer(&w);
+    earlier_reports_get_their_topic_statuses(w, backend);
     eprintln!("{} scenario passed", backend.name());
 }
 
@@ -251,6 +252,9 @@ fn reviewers_read_everything(w: &World, sent: &Report) -> String {
     );
     assert_eq!(ada["answers"]["written"], 2);
     assert_eq!(ada["report"]["counts"]["fail"], 1);
+    // Each topic's status, so that the list needs no report bodies.
+    let topics = json!([{"id": "iac", "status": "fail"}, {"id": "leadership", "status": "pass"}]);
+    assert_eq!(ada["report"]["topics"], topics);
     let bob = items(&list["candidates"])
         .iter()
         .find(|c| c["candidate"]["name"] == "Bob");
@@ -439,4 +443,53 @@ fn operations_endpoints_answer(w: &World) {
     ] {
         assert!(metrics.contains(line), "{line} missing in\n{metrics}");
     }
+}
+
+/// Reports stored before the list carried topic statuses (migration 0002 adds the column, empty)
+/// get them from their bodies when the server starts again.
+fn earlier_reports_get_their_topic_statuses(mut w: World, backend: &Backend) {
+    w.server
+        .terminate(std::time::Duration::from_secs(30))
+        .expect("sre-intake stops");
+    let url = match backend {
+        Backend::Sqlite(dir) => format!("sqlite://{}/intake.sqlite3", dir.path().display()),
+        Backend::Postgres(pg) => pg.url(),
+    };
+    let blanked = tokio::runtime::Runtime::new()
+        .expect("a runtime")
+        .block_on(async {
+            sqlx::any::install_default_drivers();
+            let db = sqlx::AnyPool::connect(&url).await?;
+            let done = sqlx::query("UPDATE reports SET topics = ''")
+                .execute(&db)
+                .await?;
+            db.close().await;
+            Ok::<u64, sqlx::Error>(done.rows_affected())
+        })
+        .expect("blanking the topic statuses");
+    assert!(blanked > 0, "the scenario stored reports");
+
+    let server = Intake::start(Path::new(BIN), backend, &[]).expect("sre-intake starts again");
+    let list = w
+        .http
+        .get(&server.url("/api/v1/candidates"), &w.grace)
+        .json();
+    let ada = items(&list["candidates"])
+        .iter()
+        .find(|c| c["candidate"]["name"] == "Ada")
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(
+        ada["report"]["topics"],
+        json!([{"id": "iac", "status": "fail"}, {"id": "leadership", "status": "pass"}]),
+        "{}",
+        server.log()
+    );
+    assert!(
+        server
+            .log()
+            .contains("filled in the topic statuses of earlier reports"),
+        "{}",
+        server.log()
+    );
 }

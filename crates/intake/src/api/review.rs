@@ -140,7 +140,7 @@ fn last_activity<'a>(
 
 fn report_summary(meta: &ReportMeta) -> Value {
     json!({ "digest": meta.digest, "received_at": meta.received_at, "overall": meta.overall,
-        "counts": meta.counts })
+        "counts": meta.counts, "topics": meta.topics })
 }
 
 fn mean(values: impl Iterator<Item = i64>) -> Option<f64> {

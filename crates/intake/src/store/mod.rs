@@ -144,13 +144,20 @@ pub async fn open(location: &Location<'_>, wait: Duration) -> anyhow::Result<Db>
         ),
         Backend::Postgres => (write.clone(), None, None),
     };
-    Ok(Db {
+    let db = Db {
         read,
         write,
         backend,
         answer_writer,
         sqlite_file,
-    })
+    };
+    let filled = reports::fill_topic_statuses(&db)
+        .await
+        .context("filling in the topic statuses of earlier reports")?;
+    if filled > 0 {
+        tracing::info!(filled, "filled in the topic statuses of earlier reports");
+    }
+    Ok(db)
 }
 
 impl Db {

@@ -22,6 +22,52 @@ pub struct ReportMeta {
     pub overall: String,
     /// Checks by status.
     pub counts: StatusCounts,
+    /// Each topic's status, in report order.
+    pub topics: Vec<TopicStatus>,
+}
+
+/// A topic's status in a report.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TopicStatus {
+    /// The topic id.
+    pub id: String,
+    /// Its status: the worst of its checks.
+    pub status: String,
+}
+
+impl TopicStatus {
+    /// The statuses of a report's topics.
+    pub fn of(report: &Report) -> Vec<TopicStatus> {
+        report
+            .topics
+            .iter()
+            .map(|t| TopicStatus {
+                id: t.id.as_str().to_owned(),
+                status: t.status.as_str().to_owned(),
+            })
+            .collect()
+    }
+
+    /// The `topics` column: `iac=pass os=fail`.
+    fn encode(topics: &[TopicStatus]) -> String {
+        let pairs: Vec<String> = topics
+            .iter()
+            .map(|t| format!("{}={}", t.id, t.status))
+            .collect();
+        pairs.join(" ")
+    }
+
+    /// Reads the `topics` column; a malformed pair is left out.
+    fn decode(column: &str) -> Vec<TopicStatus> {
+        column
+            .split_whitespace()
+            .filter_map(|pair| pair.split_once('='))
+            .map(|(id, status)| TopicStatus {
+                id: id.to_owned(),
+                status: status.to_owned(),
+            })
+            .collect()
+    }
 }
 
 /// How many checks ended with each status.
@@ -67,7 +113,7 @@ pub enum StoreOutcome {
 /// The columns [`meta`] reads, as a literal for `concat!` (sqlx takes only static SQL).
 macro_rules! meta_columns {
     () => {
-        "candidate_id, digest, received_at, overall, passed, failed, errors, skipped"
+        "candidate_id, digest, received_at, overall, passed, failed, errors, skipped, topics"
     };
 }
 
@@ -83,6 +129,7 @@ fn meta(row: &AnyRow) -> sqlx::Result<ReportMeta> {
             error: row.try_get("errors")?,
             skipped: row.try_get("skipped")?,
         },
+        topics: TopicStatus::decode(row.try_get("topics")?),
     })
 }
 
@@ -92,6 +139,7 @@ pub async fn store(db: &Db, candidate: &str, report: &Report) -> anyhow::Result<
     let body = serde_json::to_string(report)?;
     let at = now();
     let counts = StatusCounts::of(report);
+    let topics = TopicStatus::of(report);
     let mut tx = db.write.begin().await?;
     if !lock_unsubmitted(&mut tx, candidate).await? {
         tx.rollback().await?;
@@ -101,8 +149,8 @@ pub async fn store(db: &Db, candidate: &str, report: &Report) -> anyhow::Result<
         });
     }
     let inserted = sqlx::query(
-        "INSERT INTO reports (candidate_id, digest, received_at, overall, passed, failed, errors, skipped, body) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (candidate_id, digest) DO NOTHING",
+        "INSERT INTO reports (candidate_id, digest, received_at, overall, passed, failed, errors, skipped, topics, body) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (candidate_id, digest) DO NOTHING",
     )
     .bind(candidate)
     .bind(&digest)
@@ -112,6 +160,7 @@ pub async fn store(db: &Db, candidate: &str, report: &Report) -> anyhow::Result<
     .bind(counts.fail)
     .bind(counts.error)
     .bind(counts.skipped)
+    .bind(TopicStatus::encode(&topics))
     .bind(&body)
     .execute(&mut *tx)
     .await?;
@@ -129,6 +178,7 @@ pub async fn store(db: &Db, candidate: &str, report: &Report) -> anyhow::Result<
         received_at: at,
         overall: report.overall().as_str().to_owned(),
         counts,
+        topics,
     }))
 }
 
@@ -176,4 +226,67 @@ pub async fn body(db: &Db, candidate: &str, digest: &str) -> sqlx::Result<Option
         .fetch_optional(&db.read)
         .await?;
     row.map(|r| r.try_get("body")).transpose()
+}
+
+/// Fills in the `topics` column of reports stored before it existed (migration 0002), from their
+/// bodies. Runs when the database is opened; a body that no longer parses is left as it is, with
+/// a warning. Returns how many reports were filled in.
+pub async fn fill_topic_statuses(db: &Db) -> anyhow::Result<u64> {
+    let keys = sqlx::query("SELECT candidate_id, digest FROM reports WHERE topics = ''")
+        .fetch_all(&db.write)
+        .await?;
+    let mut filled = 0;
+    // One body at a time: reports are up to 5 MiB each.
+    for key in &keys {
+        let (candidate, digest): (String, String) =
+            (key.try_get("candidate_id")?, key.try_get("digest")?);
+        let Some(text) = body(db, &candidate, &digest).await? else {
+            continue;
+        };
+        let report: Report = match serde_json::from_str(&text) {
+            Ok(report) => report,
+            Err(e) => {
+                tracing::warn!(%candidate, %digest, error = %e, "a stored report no longer parses; its topics stay unknown");
+                continue;
+            }
+        };
+        let topics = TopicStatus::encode(&TopicStatus::of(&report));
+        if topics.is_empty() {
+            continue;
+        }
+        sqlx::query("UPDATE reports SET topics = $1 WHERE candidate_id = $2 AND digest = $3")
+            .bind(&topics)
+            .bind(&candidate)
+            .bind(&digest)
+            .execute(&db.write)
+            .await?;
+        filled += 1;
+    }
+    Ok(filled)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn topic_statuses_round_trip_through_their_column() {
+        let topics = vec![
+            TopicStatus {
+                id: "iac".to_owned(),
+                status: "pass".to_owned(),
+            },
+            TopicStatus {
+                id: "os".to_owned(),
+                status: "fail".to_owned(),
+            },
+        ];
+        assert_eq!(TopicStatus::encode(&topics), "iac=pass os=fail");
+        assert_eq!(TopicStatus::decode("iac=pass os=fail"), topics);
+        assert_eq!(TopicStatus::decode(""), vec![]);
+        assert_eq!(
+            TopicStatus::decode("iac=pass garbage"),
+            topics[..1].to_vec()
+        );
+    }
 }
