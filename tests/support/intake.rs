@@ -40,6 +40,14 @@ impl Backend {
         }
     }
 
+    /// The database's URL, for a test that reads or changes it directly.
+    pub fn database_url(&self) -> String {
+        match self {
+            Backend::Sqlite(dir) => format!("sqlite://{}/intake.sqlite3", dir.path().display()),
+            Backend::Postgres(pg) => pg.url(),
+        }
+    }
+
     /// `sqlite` or `postgres`, for messages.
     pub fn name(&self) -> &'static str {
         match self {

@@ -141,6 +141,11 @@ fn report(evidence: &str) -> Report {
     }
 }
 
+/// The topic statuses the list gives for [`report`].
+fn topic_statuses_of_report() -> Value {
+    json!([{"id": "iac", "status": "fail"}, {"id": "leadership", "status": "pass"}])
+}
+
 fn answers_are_versioned_with_preconditions(w: &World) {
     let me = w.get("/api/v1/me", &w.ada).json();
     assert_eq!(me["candidate"]["name"], "Ada");
@@ -253,8 +258,7 @@ fn reviewers_read_everything(w: &World, sent: &Report) -> String {
     assert_eq!(ada["answers"]["written"], 2);
     assert_eq!(ada["report"]["counts"]["fail"], 1);
     // Each topic's status, so that the list needs no report bodies.
-    let topics = json!([{"id": "iac", "status": "fail"}, {"id": "leadership", "status": "pass"}]);
-    assert_eq!(ada["report"]["topics"], topics);
+    assert_eq!(ada["report"]["topics"], topic_statuses_of_report());
     let bob = items(&list["candidates"])
         .iter()
         .find(|c| c["candidate"]["name"] == "Bob");
@@ -451,10 +455,7 @@ fn earlier_reports_get_their_topic_statuses(mut w: World, backend: &Backend) {
     w.server
         .terminate(std::time::Duration::from_secs(30))
         .expect("sre-intake stops");
-    let url = match backend {
-        Backend::Sqlite(dir) => format!("sqlite://{}/intake.sqlite3", dir.path().display()),
-        Backend::Postgres(pg) => pg.url(),
-    };
+    let url = backend.database_url();
     let blanked = tokio::runtime::Runtime::new()
         .expect("a runtime")
         .block_on(async {
@@ -481,7 +482,7 @@ fn earlier_reports_get_their_topic_statuses(mut w: World, backend: &Backend) {
         .unwrap_or_default();
     assert_eq!(
         ada["report"]["topics"],
-        json!([{"id": "iac", "status": "fail"}, {"id": "leadership", "status": "pass"}]),
+        topic_statuses_of_report(),
         "{}",
         server.log()
     );
