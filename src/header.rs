@@ -24,6 +24,7 @@ pub fn Header(
             <nav class="site-nav" aria-label="Site">
                 <a href=site::ANSWERS_ROUTE>"Your answers"</a>
                 <a href=site::RESULTS_ROUTE>"Results"</a>
+                <a href=site::DOWNLOAD_ROUTE>"Get sre-check"</a>
             </nav>
             <p class="sync-status" role="status" data-edit=Part::SyncStatus.kind()></p>
         </header>

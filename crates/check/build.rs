@@ -12,4 +12,9 @@ fn main() {
     manifest
         .check_files(|p| content.join(p).is_file())
         .unwrap_or_else(|e| panic!("{e}"));
+    // `sre-check --version` names the challenge it embeds.
+    println!(
+        "cargo:rustc-env=SRE_CHALLENGE_VERSION={}",
+        manifest.challenge.version
+    );
 }

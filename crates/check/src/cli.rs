@@ -18,7 +18,7 @@ Exit status:
 /// Docker is ready, then `sre-check run` in that folder as often as you like. Checks verify that
 /// things work; your written answers are read by people, not scored by this tool.
 #[derive(Debug, Parser)]
-#[command(name = "sre-check", version, after_help = EXIT_CODES, max_term_width = 100)]
+#[command(name = "sre-check", version = crate::version_check::VERSION, after_help = EXIT_CODES, max_term_width = 100)]
 pub struct Cli {
     /// What to do.
     #[command(subcommand)]
@@ -41,6 +41,10 @@ pub enum Command {
         /// Print the findings as JSON.
         #[arg(long)]
         json: bool,
+        /// The challenge site (or your invite link): also check that this sre-check is for the
+        /// challenge version it runs.
+        #[arg(long, value_name = "URL", env = "SRE_INTAKE_URL")]
+        server: Option<String>,
     },
     /// Run the checks of every topic, or of those given with --topic, and write a report.
     Run(RunArgs),

@@ -5,6 +5,7 @@ use std::path::Path;
 use serde::Serialize;
 
 use crate::docker::{self, ComposeCli, EngineUnavailable};
+use crate::version_check::{self, Comparison};
 
 /// Free disk space below which the images of all topics may not fit.
 const MIN_FREE_BYTES: u64 = 10 * 1024 * 1024 * 1024;
@@ -58,9 +59,10 @@ impl Finding {
     }
 }
 
-/// Looks at the engine, Compose, disk space and base images of the machine, from `workdir`.
-pub fn diagnose(workdir: &Path) -> Vec<Finding> {
-    let mut findings = Vec::new();
+/// Looks at the engine, Compose, disk space and base images of the machine, from `workdir`,
+/// and, given the challenge site (or an invite link), whether this sre-check is for its challenge.
+pub fn diagnose(workdir: &Path, server: Option<&str>) -> Vec<Finding> {
+    let mut findings: Vec<Finding> = server.map(challenge_version).into_iter().collect();
     let info = match docker::probe() {
         Ok(info) => info,
         Err(err) => {
@@ -125,6 +127,39 @@ pub fn diagnose(workdir: &Path) -> Vec<Finding> {
         )
     });
     findings
+}
+
+/// Whether the challenge `given` (a site address or an invite link) runs is the embedded one.
+fn challenge_version(given: &str) -> Finding {
+    const NAME: &str = "challenge version";
+    let server = match crate::upload::server_of(given) {
+        Ok(server) => server,
+        Err(err) => {
+            return Finding::not_ok(
+                NAME,
+                Level::Warn,
+                err.to_string(),
+                "Give --server the address of the challenge site, or your whole invite link",
+            );
+        }
+    };
+    match version_check::server_version(&server) {
+        Ok(version) => match version_check::compare(&server, &version) {
+            Comparison::Same(detail) => Finding::ok(NAME, detail),
+            Comparison::Differs(detail) => Finding::not_ok(
+                NAME,
+                Level::Warn,
+                detail,
+                &format!("Re-run the installer: curl -fsSL {server}/install.sh | sh"),
+            ),
+        },
+        Err(err) => Finding::not_ok(
+            NAME,
+            Level::Warn,
+            format!("could not read the challenge version of {server}: {err:#}"),
+            "Check the address (and that you are online); the checks themselves do not need it",
+        ),
+    }
 }
 
 fn image_present(image: &str) -> bool {

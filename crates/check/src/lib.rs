@@ -18,6 +18,7 @@ pub mod run;
 pub mod runner;
 pub mod topics;
 pub mod upload;
+pub mod version_check;
 pub mod workdir;
 
 /// A closed stdout (`sre-check run | head`) is a normal end, not an error.

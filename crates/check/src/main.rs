@@ -45,8 +45,8 @@ fn try_main() -> anyhow::Result<u8> {
             ignore_broken_pipe(written)?;
             Ok(EXIT_PASS)
         }
-        Command::Doctor { json } => {
-            let findings = doctor::diagnose(&std::env::current_dir()?);
+        Command::Doctor { json, server } => {
+            let findings = doctor::diagnose(&std::env::current_dir()?, server.as_deref());
             let mut out = std::io::stdout().lock();
             let printed = if json {
                 serde_json::to_writer_pretty(&mut out, &findings)

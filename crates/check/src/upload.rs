@@ -15,6 +15,7 @@ use serde_json::Value;
 use sre_model::Report;
 
 use crate::cli::UploadArgs;
+use crate::version_check::{self, Comparison};
 
 /// The API path reports are posted to.
 const REPORTS_PATH: &str = "/api/v1/reports";
@@ -96,6 +97,14 @@ impl UploadSettings {
     }
 }
 
+/// The server of `given`: a site address, or an invite link (`https://host/invite/<token>`).
+pub fn server_of(given: &str) -> anyhow::Result<String> {
+    match split_invite(given.trim()) {
+        (Some(server), _) => checked_server(&server),
+        (None, _) => checked_server(given),
+    }
+}
+
 /// `https://host/invite/<token>` → (`https://host`, `<token>`); anything else is the token.
 fn split_invite(given: &str) -> (Option<String>, String) {
     match given.rsplit_once("/invite/") {
@@ -130,6 +139,15 @@ enum Attempt {
 
 /// Uploads the report, retrying transient failures; `note` receives a line per retry.
 pub fn upload(settings: &UploadSettings, mut note: impl FnMut(&str)) -> anyhow::Result<Uploaded> {
+    // An old sre-check is worth a warning, not a refusal: the report is still the candidate's.
+    // A server without the site (API only) has no manifest to compare with: nothing to say.
+    let mut outdated = match version_check::server_version(&settings.server) {
+        Ok(version) => match version_check::compare(&settings.server, &version) {
+            Comparison::Differs(message) => Some(message),
+            Comparison::Same(_) => None,
+        },
+        Err(_) => None,
+    };
     let agent: ureq::Agent = ureq::Agent::config_builder()
         .http_status_as_error(false)
         .timeout_connect(Some(Duration::from_secs(10)))
@@ -142,7 +160,12 @@ pub fn upload(settings: &UploadSettings, mut note: impl FnMut(&str)) -> anyhow::
     let mut last = String::new();
     for attempt in 1..=settings.attempts {
         match attempt_once(&agent, &url, settings)? {
-            Attempt::Done(uploaded) => return Ok(uploaded),
+            Attempt::Done(mut uploaded) => {
+                if let Some(message) = outdated.take() {
+                    uploaded.warnings.insert(0, message);
+                }
+                return Ok(uploaded);
+            }
             Attempt::Retry {
                 reason,
                 wait: asked,

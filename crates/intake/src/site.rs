@@ -9,21 +9,31 @@
 //!   first, must be revalidated (`no-cache`), so a deploy is seen on the next load.
 //! - MIME types come from the file extension (`application/wasm` for .wasm, which browsers need
 //!   for streaming compilation).
+//! - `/install.sh` (and `/download/install.sh`) is the site's `download/install.sh` with this
+//!   server's public address written in, so that `curl -fsSL <site>/install.sh | sh` downloads
+//!   sre-check from the site it came from.
 
 use std::path::Path;
 
+use std::path::PathBuf;
+use std::sync::Arc;
+
 use axum::Router;
 use axum::extract::Request;
-use axum::http::{HeaderValue, header};
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
 use tower_http::services::{ServeDir, ServeFile};
 
 const IMMUTABLE: &str = "public, max-age=31536000, immutable";
 const REVALIDATE: &str = "no-cache";
 
-/// A router serving `dir`, falling back to its index.html.
-pub fn router<S: Clone + Send + Sync + 'static>(dir: &Path) -> Router<S> {
+/// The placeholder in `install.sh` that [`install_script`] replaces with the public address.
+const SITE_URL_PLACEHOLDER: &str = "'@SITE_URL@'";
+
+/// A router serving `dir`, falling back to its index.html; `public_url` goes into install.sh.
+pub fn router<S: Clone + Send + Sync + 'static>(dir: &Path, public_url: &str) -> Router<S> {
     let index = ServeFile::new(dir.join("index.html"))
         .precompressed_br()
         .precompressed_gzip();
@@ -31,9 +41,41 @@ pub fn router<S: Clone + Send + Sync + 'static>(dir: &Path) -> Router<S> {
         .precompressed_br()
         .precompressed_gzip()
         .fallback(index);
+    let script = Arc::new(dir.join("download/install.sh"));
+    let public_url: Arc<str> = public_url.into();
+    let install = get(move || install_script(script.clone(), public_url.clone()));
     Router::new()
+        .route("/install.sh", install.clone())
+        .route("/download/install.sh", install)
         .fallback_service(files)
         .layer(middleware::from_fn(cache_headers))
+}
+
+/// The install script with `public_url` in place of its placeholder.
+async fn install_script(path: Arc<PathBuf>, public_url: Arc<str>) -> Response {
+    match tokio::fs::read_to_string(path.as_path()).await {
+        Ok(text) => (
+            [(header::CONTENT_TYPE, "text/x-shellscript; charset=utf-8")],
+            fill_in_site(&text, &public_url),
+        )
+            .into_response(),
+        Err(err) => {
+            tracing::warn!(path = %path.display(), %err, "no install script to serve");
+            (
+                StatusCode::NOT_FOUND,
+                "This site publishes no sre-check builds: `cargo xtask dist` before the site build \
+                 puts them in download/.\n",
+            )
+                .into_response()
+        }
+    }
+}
+
+/// `script` with its site placeholder replaced by `public_url`, quoted for sh (an address holds
+/// no single quote; one that did is dropped rather than breaking the script).
+pub fn fill_in_site(script: &str, public_url: &str) -> String {
+    let quoted = format!("'{}'", public_url.replace('\'', ""));
+    script.replacen(SITE_URL_PLACEHOLDER, &quoted, 1)
 }
 
 async fn cache_headers(request: Request, next: Next) -> Response {
@@ -79,6 +121,16 @@ pub fn is_hashed_asset(name: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_install_script_names_the_server() {
+        let script = "#!/bin/sh\nSERVED_BY='@SITE_URL@'\necho '@SITE_URL@'\n";
+        assert_eq!(
+            fill_in_site(script, "https://challenge.example.com"),
+            "#!/bin/sh\nSERVED_BY='https://challenge.example.com'\necho '@SITE_URL@'\n"
+        );
+        assert!(fill_in_site(script, "https://x'; rm -rf /; '").contains("SERVED_BY='https://x; rm -rf /; '"));
+    }
 
     #[test]
     fn trunk_hashed_names_are_recognised() {

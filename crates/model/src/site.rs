@@ -60,6 +60,11 @@ pub const ANSWERS_ROUTE: &str = "answers";
 /// The route of the page that shows the checks of the reports uploaded with `sre-check upload`.
 pub const RESULTS_ROUTE: &str = "results";
 
+/// The route of the page offering sre-check's builds, and the folder that holds them (archives,
+/// `SHA256SUMS`, `install.sh`). `cargo xtask pages` writes it as a page of its own, without the
+/// app (which has no route for it: a click on its link loads it from the server).
+pub const DOWNLOAD_ROUTE: &str = "download";
+
 /// How an invite link names its token: `<site>/invite/<token>` (what sre-intake prints), or
 /// `?invite=<token>` on any page (for a static host, where `/invite/…` is not a file).
 pub const INVITE_PATH: &str = "invite/";

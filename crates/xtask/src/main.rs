@@ -5,8 +5,11 @@
 //! - `pages`: the site's post-build step: one prerendered HTML file per page.
 //! - `bench-size`: what the built site weighs, raw and gzipped.
 //! - `gen-content`: the challenge's generated files (images), byte-for-byte reproducible.
+//! - `dist`: sre-check's release builds for candidates, with checksums and the install script.
 
 mod bench_size;
+mod dist;
+mod download_page;
 mod gen_content;
 mod pages;
 mod render;
@@ -49,11 +52,15 @@ enum Task {
     /// Each is OUT/index.html (Trunk's page) with the page's title, the manifest and starting
     /// texts as inline JSON, and the page prerendered: OUT/index.html (home),
     /// OUT/topic/<id>/index.html, OUT/answers/index.html, OUT/results/index.html. Needs `render`'s
-    /// output in OUT.
+    /// output in OUT. Also publishes sre-check's builds (`cargo xtask dist`'s output) in
+    /// OUT/download/ with their page, OUT/download/index.html, and OUT/install.sh.
     Pages {
         /// The built site; Trunk's staging folder when run as a Trunk hook.
         #[arg(long, env = "TRUNK_STAGING_DIR")]
         out: PathBuf,
+        /// sre-check's builds [default: <repo>/target/dist/download, where `dist` writes them].
+        #[arg(long)]
+        builds: Option<PathBuf>,
     },
     /// Print the size of the built site: the wasm, and each page's whole first load.
     ///
@@ -71,6 +78,21 @@ enum Task {
         /// Fail (exit 1) when a page's first load, gzipped, is larger than this many bytes.
         #[arg(long, value_name = "BYTES")]
         first_load_gzip_budget: Option<u64>,
+    },
+    /// Build sre-check for every published platform into OUT/download (skipped when unchanged).
+    ///
+    /// Cross-compiles with `cargo zigbuild` (scripts/setup installs it) for Linux x86_64 and arm64
+    /// (static, musl) and macOS x86_64 and arm64, and writes `sre-check-<version>-<target>.tar.gz`,
+    /// `SHA256SUMS`, `builds.json` and `install.sh`. When sre-check's sources, the content, the
+    /// lock file and the toolchain are unchanged since the last build, nothing is rebuilt.
+    /// `cargo xtask pages` copies the result into the site's `download/`.
+    Dist {
+        /// Output folder [default: <repo>/target/dist].
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Build even when the inputs are unchanged.
+        #[arg(long)]
+        force: bool,
     },
     /// Generate the challenge's images into content/ (deterministic; `--check` only compares).
     GenContent(gen_content::Args),
@@ -94,8 +116,9 @@ fn try_main() -> anyhow::Result<ExitCode> {
             render::render(&content, &out)?;
             Ok(ExitCode::SUCCESS)
         }
-        Task::Pages { out } => {
-            pages::pages(&out)?;
+        Task::Pages { out, builds } => {
+            let builds = builds.unwrap_or_else(|| repo_root().join(DIST_OUT).join("download"));
+            pages::pages(&out, &builds)?;
             Ok(ExitCode::SUCCESS)
         }
         Task::BenchSize {
@@ -110,12 +133,21 @@ fn try_main() -> anyhow::Result<ExitCode> {
             };
             bench_size::bench_size(&dist, budgets)
         }
+        Task::Dist { out, force } => {
+            let root = repo_root();
+            let out = out.unwrap_or_else(|| root.join(DIST_OUT));
+            dist::dist(&root, &out, force)?;
+            Ok(ExitCode::SUCCESS)
+        }
         Task::GenContent(args) => {
             gen_content::run(&args)?;
             Ok(ExitCode::SUCCESS)
         }
     }
 }
+
+/// Where `dist` writes by default, relative to the repository root (`pages` reads it there).
+const DIST_OUT: &str = "target/dist";
 
 /// The repository root, so that the defaults work from any directory.
 fn repo_root() -> PathBuf {

@@ -20,8 +20,11 @@ use serde_json::Value;
 use sre_markdown::escape_text;
 use sre_model::{Manifest, Topic, site};
 
-/// Writes every page into `out`, which holds Trunk's `index.html` and `render`'s output.
-pub fn pages(out: &Path) -> Result<()> {
+use crate::download_page;
+
+/// Writes every page into `out`, which holds Trunk's `index.html` and `render`'s output, and
+/// publishes sre-check's builds from `builds` (`cargo xtask dist`'s output) with their page.
+pub fn pages(out: &Path, builds: &Path) -> Result<()> {
     let index_path = out.join("index.html");
     let page = fs::read_to_string(&index_path).with_context(|| {
         format!(
@@ -64,6 +67,16 @@ pub fn pages(out: &Path) -> Result<()> {
         fs::write(&path, html).with_context(|| format!("cannot write {}", path.display()))?;
         written += 1;
     }
+    let published = download_page::publish(builds, out)?;
+    let download = download_page::page(
+        &template,
+        &manifest.challenge.title,
+        &manifest.challenge.version,
+        published.as_ref(),
+    )?;
+    let path = out.join(site::page_file(site::DOWNLOAD_ROUTE));
+    fs::write(&path, download).with_context(|| format!("cannot write {}", path.display()))?;
+    written += 1;
     eprintln!("xtask pages: {written} pages in {}", out.display());
     Ok(())
 }
@@ -163,16 +176,17 @@ pub fn plan(manifest: &Manifest, read: &dyn Fn(&str) -> Result<String>) -> Resul
 }
 
 /// The site header as the app renders it (`src/header.rs`).
-fn header(title: &str) -> String {
+pub fn header(title: &str) -> String {
     format!(
         "<header class=\"site-header\"><a class=\"skip-link\" href=\"#main\">Skip to content</a>\
          <a class=\"site-title\" href=\"{}\">{}</a>\
          <nav class=\"site-nav\" aria-label=\"Site\"><a href=\"{}\">Your answers</a>\
-         <a href=\"{}\">Results</a></nav></header>",
+         <a href=\"{}\">Results</a><a href=\"{}\">Get sre-check</a></nav></header>",
         site::HOME_ROUTE,
         escape_text(title),
         site::ANSWERS_ROUTE,
-        site::RESULTS_ROUTE
+        site::RESULTS_ROUTE,
+        site::DOWNLOAD_ROUTE
     )
 }
 
@@ -331,15 +345,17 @@ mod tests {
             out.path(),
         )?;
         fs::write(out.path().join("index.html"), TEMPLATE)?;
-        pages(out.path())?;
+        pages(out.path(), &out.path().join("no-builds"))?;
         let home = fs::read_to_string(out.path().join("index.html"))?;
         assert!(home.contains("<h1 id=\"sre-challenge\">SRE Challenge</h1>"));
         assert!(home.contains("id=\"starting-texts\""));
         let topic = fs::read_to_string(out.path().join("topic/leadership/index.html"))?;
         assert!(topic.contains("<h2 id=\"v-technical-leadership\">"));
         assert!(out.path().join("answers/index.html").is_file());
+        let download = fs::read_to_string(out.path().join("download/index.html"))?;
+        assert!(download.contains("No builds of sre-check are published"));
         // A second run replaces what the first inserted.
-        pages(out.path())?;
+        pages(out.path(), &out.path().join("no-builds"))?;
         let again = fs::read_to_string(out.path().join("index.html"))?;
         assert_eq!(again, home);
         Ok(())

@@ -26,6 +26,7 @@ use axum::routing::{MethodRouter, get, post};
 use axum::{Json, Router};
 use serde::de::DeserializeOwned;
 use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::compression::predicate::{DefaultPredicate, NotForContentType, Predicate};
 use tower_http::compression::CompressionLayer;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::set_header::SetResponseHeaderLayer;
@@ -131,11 +132,14 @@ pub fn router(state: AppState, options: &Options) -> Router {
         .route_layer(middleware::from_fn(metrics::label_route));
     let app = Router::new().nest("/api/v1", api).merge(ops);
     let app = match &options.site {
-        Some(dir) => app.merge(crate::site::router(dir)),
+        Some(dir) => app.merge(crate::site::router(dir, &state.public_url)),
         None => app.fallback(api_not_found),
     };
     let timeout = options.request_timeout;
-    app.layer(CompressionLayer::new())
+    // Archives (sre-check's .tar.gz downloads) are compressed already: sent as they are, their
+    // size matches the download page and their checksum the bytes on disk.
+    let compress = DefaultPredicate::new().and(NotForContentType::const_new("application/gzip"));
+    app.layer(CompressionLayer::new().compress_when(compress))
         .layer(middleware::from_fn(move |req: Request, next: Next| {
             within(timeout, req, next)
         }))
