@@ -455,3 +455,41 @@ fn install_sh_is_served_with_the_site_address() -> Result<()> {
     }
     Ok(())
 }
+
+#[test]
+fn doctor_warns_when_the_site_runs_another_challenge_version() -> Result<()> {
+    let site = copy_of(&built_dist()?)?;
+    let path = site.path().join("challenge/manifest.json");
+    let mut manifest: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&path)?)?;
+    manifest["challenge"]["version"] = "99.0.0".into();
+    std::fs::write(&path, manifest.to_string())?;
+    let (server, _backend) = serve(site.path())?;
+    let doctor = |server: &str| -> Result<serde_json::Value> {
+        let out = run(Command::new(sre_e2e::checker::sre_check_bin()).args([
+            "doctor", "--json", "--server", server,
+        ]))?;
+        let findings: serde_json::Value = serde_json::from_slice(&out.stdout)
+            .with_context(|| String::from_utf8_lossy(&out.stderr).into_owned())?;
+        let finding = findings
+            .as_array()
+            .and_then(|all| all.iter().find(|f| f["name"] == "challenge version"))
+            .cloned()
+            .with_context(|| format!("no challenge version finding: {findings}"))?;
+        Ok(finding)
+    };
+    // An invite link names the site as well as its address does.
+    let finding = doctor(&format!("{}/invite/sometoken", server.base))?;
+    assert_eq!(finding["level"], "warn", "{finding}");
+    let detail = finding["detail"].as_str().unwrap_or_default();
+    assert!(detail.contains("runs challenge 99.0.0"), "{finding}");
+    let fix = finding["fix"].as_str().unwrap_or_default();
+    assert!(
+        fix.contains(&format!("curl -fsSL {}/install.sh | sh", server.base)),
+        "{finding}"
+    );
+
+    let (same, _same_backend) = serve(&built_dist()?)?;
+    let finding = doctor(&same.base)?;
+    assert_eq!(finding["level"], "ok", "{finding}");
+    Ok(())
+}

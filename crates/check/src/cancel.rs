@@ -5,6 +5,9 @@
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
+use signal_hook::consts::{SIGINT, SIGTERM};
+use signal_hook::iterator::Signals;
+
 static REQUESTED: AtomicBool = AtomicBool::new(false);
 /// Set while the run removes its Docker objects: those commands must run even after a stop
 /// request (a second Ctrl-C still exits at once).
@@ -13,20 +16,31 @@ static CLEANING_UP: AtomicBool = AtomicBool::new(false);
 /// Exit code when a second interrupt arrives during cleanup (128 + SIGINT, the shell convention).
 const EXIT_ON_SECOND_INTERRUPT: i32 = 130;
 
-/// Installs the SIGINT/SIGTERM handler. Call once, early in `main`.
+/// Installs the SIGINT/SIGTERM handler: a thread that receives the signals (so it may print and
+/// exit, which a signal handler may not). Call early in a run; a second call changes nothing.
 pub fn install() -> anyhow::Result<()> {
-    ctrlc::set_handler(|| {
-        if REQUESTED.swap(true, Ordering::SeqCst) {
-            eprintln!(
-                "\nsre-check: interrupted twice, exiting without cleanup; run `sre-check clean` to \
-                 remove leftover containers"
-            );
-            std::process::exit(EXIT_ON_SECOND_INTERRUPT);
-        }
-        eprintln!(
-            "\nsre-check: interrupted, stopping and cleaning up (press Ctrl-C again to quit now)"
-        );
-    })?;
+    static INSTALLED: AtomicBool = AtomicBool::new(false);
+    if INSTALLED.swap(true, Ordering::SeqCst) {
+        return Ok(());
+    }
+    let mut signals = Signals::new([SIGINT, SIGTERM])?;
+    std::thread::Builder::new()
+        .name("sre-check-signals".to_owned())
+        .spawn(move || {
+            for _ in signals.forever() {
+                if REQUESTED.swap(true, Ordering::SeqCst) {
+                    eprintln!(
+                        "\nsre-check: interrupted twice, exiting without cleanup; run `sre-check \
+                         clean` to remove leftover containers"
+                    );
+                    std::process::exit(EXIT_ON_SECOND_INTERRUPT);
+                }
+                eprintln!(
+                    "\nsre-check: interrupted, stopping and cleaning up (press Ctrl-C again to quit \
+                     now)"
+                );
+            }
+        })?;
     Ok(())
 }
 

@@ -126,7 +126,7 @@ pub fn page(
     };
     Ok(format!(
         "{head}<body><div id=\"{}\">{header}<main id=\"main\" tabindex=\"-1\">\
-         <div class=\"page download\"><h1>Get sre-check</h1>\
+         <div class=\"page download markdown\"><h1>Get sre-check</h1>\
          <p><code>sre-check</code> runs the machine checks of each topic on your computer, with \
          Docker, and tells you what passes.</p>{body}</div></main></div>\
          <script>{PLATFORM_SCRIPT}</script></body></html>",
