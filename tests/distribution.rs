@@ -82,7 +82,11 @@ fn unpack(archive: &Path) -> Result<(tempfile::TempDir, PathBuf)> {
         .arg("-C")
         .arg(dir.path())
         .output()?;
-    ensure!(out.status.success(), "tar -xzf {}: {out:?}", archive.display());
+    ensure!(
+        out.status.success(),
+        "tar -xzf {}: {out:?}",
+        archive.display()
+    );
     let bin = dir.path().join("sre-check");
     ensure!(bin.is_file(), "{} holds no sre-check", archive.display());
     Ok((dir, bin))
@@ -138,7 +142,10 @@ fn every_archive_matches_its_checksum_budget_and_platform() -> Result<()> {
         }
         if build.target.contains("linux") {
             assert!(!kind.contains("dynamically"), "{}: {kind}", build.target);
-            assert!(kind.contains("stripped") && !kind.contains("not stripped"), "{kind}");
+            assert!(
+                kind.contains("stripped") && !kind.contains("not stripped"),
+                "{kind}"
+            );
         }
     }
     Ok(())
@@ -303,7 +310,10 @@ fn the_one_liner_installs_a_working_sre_check_on_debian() -> Result<()> {
             .collect();
         handles
             .into_iter()
-            .map(|h| h.join().unwrap_or_else(|_| bail!("an install thread panicked")))
+            .map(|h| {
+                h.join()
+                    .unwrap_or_else(|_| bail!("an install thread panicked"))
+            })
             .collect()
     });
     for outcome in outcomes {
@@ -345,7 +355,10 @@ fn a_tampered_archive_is_refused_and_nothing_is_installed() -> Result<()> {
         "{stderr}"
     );
     assert!(stderr.contains("nothing was installed"), "{stderr}");
-    assert!(!stdout.contains("left:"), "files left in ~/.local/bin: {stdout}");
+    assert!(
+        !stdout.contains("left:"),
+        "files left in ~/.local/bin: {stdout}"
+    );
     assert!(!stdout.contains("tmp:"), "files left in /tmp: {stdout}");
     Ok(())
 }
@@ -465,9 +478,8 @@ fn doctor_warns_when_the_site_runs_another_challenge_version() -> Result<()> {
     std::fs::write(&path, manifest.to_string())?;
     let (server, _backend) = serve(site.path())?;
     let doctor = |server: &str| -> Result<serde_json::Value> {
-        let out = run(Command::new(sre_e2e::checker::sre_check_bin()).args([
-            "doctor", "--json", "--server", server,
-        ]))?;
+        let out = run(Command::new(sre_e2e::checker::sre_check_bin())
+            .args(["doctor", "--json", "--server", server]))?;
         let findings: serde_json::Value = serde_json::from_slice(&out.stdout)
             .with_context(|| String::from_utf8_lossy(&out.stderr).into_owned())?;
         let finding = findings

@@ -85,7 +85,10 @@ mod tests {
     #[test]
     fn the_version_names_the_embedded_challenge() {
         let challenge = &content::get().manifest.challenge.version;
-        assert!(VERSION.ends_with(&format!(" (challenge {challenge})")), "{VERSION}");
+        assert!(
+            VERSION.ends_with(&format!(" (challenge {challenge})")),
+            "{VERSION}"
+        );
     }
 
     #[test]
@@ -98,7 +101,10 @@ mod tests {
         let Comparison::Differs(message) = compare("https://c.example", "0.0.1-old") else {
             panic!("a different version must differ");
         };
-        assert!(message.contains("curl -fsSL https://c.example/install.sh | sh"), "{message}");
+        assert!(
+            message.contains("curl -fsSL https://c.example/install.sh | sh"),
+            "{message}"
+        );
         assert!(message.contains("challenge 0.0.1-old"), "{message}");
     }
 

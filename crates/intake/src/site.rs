@@ -129,7 +129,10 @@ mod tests {
             fill_in_site(script, "https://challenge.example.com"),
             "#!/bin/sh\nSERVED_BY='https://challenge.example.com'\necho '@SITE_URL@'\n"
         );
-        assert!(fill_in_site(script, "https://x'; rm -rf /; '").contains("SERVED_BY='https://x; rm -rf /; '"));
+        assert!(
+            fill_in_site(script, "https://x'; rm -rf /; '")
+                .contains("SERVED_BY='https://x; rm -rf /; '")
+        );
     }
 
     #[test]

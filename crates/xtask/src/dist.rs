@@ -108,7 +108,14 @@ pub fn dist(root: &Path, out: &Path, force: bool) -> Result<()> {
 fn build(root: &Path, target_dir: &Path) -> Result<()> {
     let mut cmd = Command::new("cargo");
     cmd.current_dir(root)
-        .args(["zigbuild", "--locked", "--profile", PROFILE, "-p", "sre-check"])
+        .args([
+            "zigbuild",
+            "--locked",
+            "--profile",
+            PROFILE,
+            "-p",
+            "sre-check",
+        ])
         .env("CARGO_TARGET_DIR", target_dir);
     for t in &TARGETS {
         cmd.args(["--target", t.triple]);

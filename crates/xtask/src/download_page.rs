@@ -55,7 +55,12 @@ pub fn publish(built: &Path, out: &Path) -> Result<Option<Builds>> {
         &fs::read_to_string(&listing)
             .with_context(|| format!("cannot read {}", listing.display()))?,
     )
-    .with_context(|| format!("{} is not what `cargo xtask dist` writes", listing.display()))?;
+    .with_context(|| {
+        format!(
+            "{} is not what `cargo xtask dist` writes",
+            listing.display()
+        )
+    })?;
     let download = out.join(site::DOWNLOAD_ROUTE);
     // Archives of an older version must not linger next to the new ones.
     if download.exists() {
@@ -69,8 +74,7 @@ pub fn publish(built: &Path, out: &Path) -> Result<Option<Builds>> {
         fs::copy(built.join(file), download.join(file))
             .with_context(|| format!("cannot copy {} from {}", file, built.display()))?;
     }
-    fs::copy(built.join("install.sh"), out.join("install.sh"))
-        .context("cannot copy install.sh")?;
+    fs::copy(built.join("install.sh"), out.join("install.sh")).context("cannot copy install.sh")?;
     Ok(Some(builds))
 }
 

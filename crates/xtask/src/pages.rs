@@ -75,6 +75,10 @@ pub fn pages(out: &Path, builds: &Path) -> Result<()> {
         published.as_ref(),
     )?;
     let path = out.join(site::page_file(site::DOWNLOAD_ROUTE));
+    if let Some(parent) = path.parent() {
+        fs::create_dir_all(parent)
+            .with_context(|| format!("cannot create {}", parent.display()))?;
+    }
     fs::write(&path, download).with_context(|| format!("cannot write {}", path.display()))?;
     written += 1;
     eprintln!("xtask pages: {written} pages in {}", out.display());
