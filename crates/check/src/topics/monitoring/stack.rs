@@ -6,8 +6,8 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use crate::yaml::{self, Node, Value};
 use anyhow::Context;
-use marked_yaml::types::Node;
 
 use crate::docker::{ComposeProject, Docker, tail};
 use crate::process::{CommandOutput, RunError};
@@ -287,28 +287,27 @@ fn is_compose_progress(line: &str) -> bool {
 /// Reads `docker compose config` output (Compose v2 writes long-form mounts and argument lists,
 /// v1 short `src:dst:mode` strings and plain command strings; both are understood).
 fn parse_services(yaml: &str, dir: &Path) -> anyhow::Result<BTreeMap<String, Service>> {
-    let root = marked_yaml::parse_yaml(0, yaml).context("reading `docker compose config`")?;
+    let root = yaml::parse(yaml).context("reading `docker compose config`")?;
     let services = root
-        .as_mapping()
-        .and_then(|m| m.get_mapping("services"))
+        .get_mapping("services")
         .context("`docker compose config` printed no services")?;
     let mut out = BTreeMap::new();
-    for (name, node) in services.iter() {
+    for (name, node) in services.entries() {
         let Some(spec) = node.as_mapping() else {
             continue;
         };
-        let mut args = words(spec.get_node("entrypoint"));
-        args.extend(words(spec.get_node("command")));
+        let mut args = words(spec.get("entrypoint"));
+        args.extend(words(spec.get("command")));
         let binds = spec
-            .get_sequence("volumes")
+            .get_seq("volumes")
             .map(|seq| seq.iter().filter_map(|v| bind(v, dir)).collect())
             .unwrap_or_default();
         out.insert(
-            name.as_str().to_owned(),
+            name.text().to_owned(),
             Service {
                 args,
                 binds,
-                builds: spec.get_node("build").is_some(),
+                builds: spec.get("build").is_some(),
             },
         );
     }
@@ -317,29 +316,29 @@ fn parse_services(yaml: &str, dir: &Path) -> anyhow::Result<BTreeMap<String, Ser
 
 /// A command or entrypoint: a list, or a string split on whitespace.
 fn words(node: Option<&Node>) -> Vec<String> {
-    match node {
-        Some(Node::Sequence(seq)) => seq
+    match node.map(|n| &n.value) {
+        Some(Value::Seq(seq)) => seq
             .iter()
-            .filter_map(|n| n.as_scalar().map(|s| s.as_str().to_owned()))
+            .filter_map(|n| n.as_str().map(str::to_owned))
             .collect(),
-        Some(Node::Scalar(s)) => s.as_str().split_whitespace().map(str::to_owned).collect(),
+        Some(Value::Scalar { text, .. }) => text.split_whitespace().map(str::to_owned).collect(),
         _ => Vec::new(),
     }
 }
 
 fn bind(volume: &Node, dir: &Path) -> Option<Bind> {
-    let (source, target) = match volume {
-        Node::Mapping(m) => {
-            if m.get_scalar("type").map(|t| t.as_str()) != Some("bind") {
+    let (source, target) = match &volume.value {
+        Value::Map(_) => {
+            if volume.get("type").and_then(Node::as_str) != Some("bind") {
                 return None;
             }
             (
-                m.get_scalar("source")?.as_str().to_owned(),
-                m.get_scalar("target")?.as_str().to_owned(),
+                volume.get("source")?.as_str()?.to_owned(),
+                volume.get("target")?.as_str()?.to_owned(),
             )
         }
-        Node::Scalar(s) => {
-            let mut parts = s.as_str().split(':');
+        Value::Scalar { text, .. } => {
+            let mut parts = text.split(':');
             let source = parts.next()?.to_owned();
             let target = parts.next()?.to_owned();
             // A named volume (no path) is not a bind.
