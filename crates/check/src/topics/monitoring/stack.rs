@@ -99,7 +99,7 @@ impl<'a> Stack<'a> {
             return Ok(Opened::Invalid(checked.combined()));
         }
         let project = docker.compose_project(FOLDER, &dir, &files)?;
-        let config = docker.compose(&project, &["config"], Duration::from_secs(30))?;
+        let config = docker.compose_config(&project)?;
         if !config.success() {
             return Ok(Opened::Invalid(config.combined()));
         }
@@ -122,9 +122,9 @@ impl<'a> Stack<'a> {
         self.services.keys().map(String::as_str)
     }
 
-    /// `docker compose <args>`.
-    pub fn compose(&self, args: &[&str], timeout: Duration) -> Result<CommandOutput, RunError> {
-        self.docker.compose(&self.project, args, timeout)
+    /// `docker compose build`.
+    pub fn build(&self, timeout: Duration) -> Result<CommandOutput, RunError> {
+        self.docker.compose_build(&self.project, timeout)
     }
 
     /// Runs `entrypoint args…` in a one-off container of `service` (its image and mounts, no
@@ -137,19 +137,13 @@ impl<'a> Stack<'a> {
         args: &[&str],
     ) -> Result<CommandOutput, RunError> {
         let mount = format!("{}:{TOOL_MOUNT}:ro", self.project.dir.display());
-        let mut full = vec![
-            "run",
-            "--rm",
-            "--no-deps",
-            "-T",
-            "--volume",
-            &mount,
-            "--entrypoint",
-            entrypoint,
+        self.docker.compose_run_once(
+            &self.project,
             service,
-        ];
-        full.extend(args);
-        self.compose(&full, TOOL_TIMEOUT)
+            &mount,
+            (entrypoint, args),
+            TOOL_TIMEOUT,
+        )
     }
 
     /// Stops one service's container. Plain `docker stop`/`start` rather than Compose's, which
@@ -170,36 +164,23 @@ impl<'a> Stack<'a> {
 
     /// The id of a service's container, when it has one.
     pub fn container_id(&self, service: &str) -> anyhow::Result<Option<String>> {
-        let out = self.compose(&["ps", "--quiet", service], Duration::from_secs(30))?;
-        Ok(out
-            .stdout
-            .split_whitespace()
-            .next()
-            .filter(|_| out.success())
-            .map(str::to_owned))
+        Ok(self.docker.compose_container_id(&self.project, service)?)
     }
 
     /// One line per container: `service: status`, e.g. `db: Up 12 seconds (healthy)`.
     pub fn states(&self) -> anyhow::Result<String> {
-        let out = self.compose(
-            &["ps", "--all", "--format", "{{.Service}}: {{.Status}}"],
-            Duration::from_secs(30),
-        )?;
-        if out.success() {
-            return Ok(out.stdout.trim_end().to_owned());
-        }
-        // Compose v1 has no --format: its table says the same, less tidily.
-        Ok(self
-            .compose(&["ps", "--all"], Duration::from_secs(30))?
-            .combined())
+        Ok(self.docker.compose_states(&self.project)?)
     }
 
     /// The last `lines` log lines of each service in `services`.
     pub fn logs(&self, services: &[&str], lines: usize) -> anyhow::Result<String> {
-        let count = lines.to_string();
-        let mut args = vec!["logs", "--no-color", "--tail", &count];
-        args.extend(services);
-        Ok(self.compose(&args, Duration::from_secs(30))?.combined())
+        let out = self.docker.compose_logs(
+            &self.project,
+            services,
+            Some(lines),
+            Duration::from_secs(30),
+        )?;
+        Ok(out.combined())
     }
 
     /// A host path shown relative to the working copy (`monitoring/prometheus/…`).
