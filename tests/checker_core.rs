@@ -1,20 +1,10 @@
-//! sre-check's core against the real Docker engine: the answers fixtures, and Ctrl-C in the middle
-//! of a Docker build leaves nothing behind.
+//! sre-check's core against the real Docker engine: Ctrl-C in the middle of a Docker build leaves
+//! nothing behind. (Every topic's fixtures, the answer-only ones too, run in checker_topics.)
 
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use sre_e2e::checker::{self, BackgroundRun, containers_with_label, sre_check_bin};
-
-#[test]
-fn leadership_fixtures() {
-    checker::check_all("leadership", 2).unwrap();
-}
-
-#[test]
-fn feedback_fixtures() {
-    checker::check_all("feedback", 2).unwrap();
-}
+use sre_e2e::checker::{BackgroundRun, containers_with_label, sre_check_bin};
 
 fn docker_stdout(args: &[&str]) -> String {
     let out = Command::new("docker")
