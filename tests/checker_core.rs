@@ -4,7 +4,7 @@
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use sre_e2e::checker::{BackgroundRun, containers_with_label, sre_check_bin};
+use sre_e2e::checker::{self, BackgroundRun, containers_with_label, sre_check_bin};
 
 fn docker_stdout(args: &[&str]) -> String {
     let out = Command::new("docker")
@@ -79,10 +79,6 @@ fn ctrl_c_during_a_build_stops_the_run_and_removes_its_containers() {
     let report = std::fs::read(work.join(".sre-check/report.json"))
         .expect("an interrupted run still writes its report");
     let report = sre_model::Report::from_json(&report).unwrap();
-    let build = report.topics[0]
-        .checks
-        .iter()
-        .find(|c| c.id == "build")
-        .unwrap();
+    let build = checker::first_topic_check(&report, "build");
     assert_eq!(build.status, sre_model::Status::Error, "{build:?}");
 }

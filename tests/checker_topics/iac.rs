@@ -185,14 +185,7 @@ fn assert_report_shows_the_interruption(work: &Path) {
     let report = std::fs::read(work.join(".sre-check/report.json"))
         .expect("an interrupted run still writes its report");
     let report = sre_model::Report::from_json(&report).expect("a valid report");
-    let check = |id: &str| {
-        report.topics[0]
-            .checks
-            .iter()
-            .find(|c| c.id == id)
-            .unwrap_or_else(|| panic!("check {id} is in the report"))
-            .clone()
-    };
+    let check = |id: &str| checker::first_topic_check(&report, id);
     assert_eq!(check("build").status, sre_model::Status::Pass);
     let second = check("idempotence");
     assert_eq!(second.status, sre_model::Status::Error, "{second:?}");

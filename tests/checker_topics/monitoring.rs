@@ -2,7 +2,6 @@
 //! fault injection, which must leave nothing behind. Everything runs in parallel, after one shared
 //! build of the lab's images.
 
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 use sre_e2e::checker::{self, BackgroundRun, Fixture, containers_with_label, docker_objects};
@@ -22,18 +21,9 @@ fn prepared_solution() -> tempfile::TempDir {
 /// packages at the same time.
 fn build_images_once() {
     let work = prepared_solution();
-    let started = Instant::now();
-    let status = Command::new("docker")
-        .args(["compose", "--project-name"])
-        .arg(format!("sre-e2e-monitoring-build-{}", std::process::id()))
-        .arg("build")
-        .current_dir(work.path().join("work/monitoring"))
-        .status()
-        .expect("docker compose runs");
-    assert!(status.success(), "building the lab's images failed");
-    eprintln!(
-        "built the lab's images in {:.0} s",
-        started.elapsed().as_secs_f64()
+    checker::compose_build_once(
+        &work.path().join("work/monitoring"),
+        &format!("sre-e2e-monitoring-build-{}", std::process::id()),
     );
 }
 
@@ -96,8 +86,10 @@ pub fn fixtures(fixtures: Vec<Fixture>) -> anyhow::Result<()> {
     std::thread::scope(|scope| {
         let interruption = scope.spawn(ctrl_c_during_fault_injection);
         let checked = checker::check_fixtures("monitoring", &fixtures, fixtures.len());
-        let interruption = interruption.join();
-        if let Err(panic) = interruption {
+        if let Err(panic) = interruption.join() {
+            if let Err(e) = &checked {
+                eprintln!("{e:#}");
+            }
             std::panic::resume_unwind(panic);
         }
         checked

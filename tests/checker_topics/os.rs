@@ -98,11 +98,7 @@ fn a_dynamically_linked_exporter_is_refused() {
         Some(2),
         "an unusable binary is an environment error"
     );
-    let build = report.topics[0]
-        .checks
-        .iter()
-        .find(|c| c.id == "build")
-        .unwrap();
+    let build = checker::first_topic_check(&report, "build");
     assert_eq!(build.status, sre_model::Status::Error, "{build:?}");
     assert!(
         build

@@ -26,23 +26,7 @@ fn handed_out_dir() -> PathBuf {
 
 /// Builds the handed-out compose file's image, so the cases find every layer cached.
 fn build_image_once() {
-    let started = Instant::now();
-    let status = Command::new("docker")
-        .args([
-            "compose",
-            "--project-name",
-            "sre-e2e-postgres-build",
-            "build",
-            "--quiet",
-        ])
-        .current_dir(handed_out_dir())
-        .status()
-        .expect("docker compose runs");
-    assert!(status.success(), "building the postgres image failed");
-    eprintln!(
-        "postgres image built in {:.0} s",
-        started.elapsed().as_secs_f64()
-    );
+    checker::compose_build_once(&handed_out_dir(), "sre-e2e-postgres-build");
 }
 
 /// The topic's own tests: the measurement, ignored unless asked for (`--ignored`).
@@ -68,6 +52,9 @@ pub fn fixtures(fixtures: Vec<Fixture>) -> anyhow::Result<()> {
             started.elapsed().as_secs_f64()
         );
         if let Err(panic) = readme.join() {
+            if let Err(e) = &checked {
+                eprintln!("{e:#}");
+            }
             std::panic::resume_unwind(panic);
         }
         checked

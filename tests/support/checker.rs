@@ -436,6 +436,38 @@ pub fn check_fixtures(topic: &str, fixtures: &[Fixture], jobs: usize) -> anyhow:
     Ok(())
 }
 
+/// The check `id` of the report's first topic (a report of one `--topic` run); panics, naming the
+/// check, when the report lacks it.
+pub fn first_topic_check(report: &Report, id: &str) -> sre_model::CheckResult {
+    report
+        .topics
+        .first()
+        .and_then(|t| t.checks.iter().find(|c| c.id == id))
+        .unwrap_or_else(|| panic!("check {id} is not in the report: {report:?}"))
+        .clone()
+}
+
+/// `docker compose --project-name <project> build` in `dir`, once before a topic's cases start, so
+/// they find every layer cached instead of each building the same images; prints its time.
+pub fn compose_build_once(dir: &Path, project: &str) {
+    let started = Instant::now();
+    let status = Command::new("docker")
+        .args(["compose", "--project-name", project, "build", "--quiet"])
+        .current_dir(dir)
+        .status()
+        .expect("docker compose runs");
+    assert!(
+        status.success(),
+        "building the images of {} failed",
+        dir.display()
+    );
+    eprintln!(
+        "built the images of {} in {:.0} s",
+        dir.display(),
+        started.elapsed().as_secs_f64()
+    );
+}
+
 /// Ids of containers that carry `label` (`key=value`), running or not.
 pub fn containers_with_label(label: &str) -> Vec<String> {
     docker_objects(&["ps", "--all", "--quiet"], label)
