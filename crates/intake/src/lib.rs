@@ -8,6 +8,7 @@
 pub mod api;
 pub mod challenge;
 pub mod cli;
+pub mod connections;
 pub mod error;
 pub mod invites;
 pub mod metrics;

@@ -69,6 +69,8 @@ pub struct Options {
     pub cors_origins: Vec<HeaderValue>,
     /// Longest a request may take before it is answered 503.
     pub request_timeout: Duration,
+    /// Longest wait for the next piece of a request body before answering 408 (zero: no limit).
+    pub body_timeout: Duration,
 }
 
 /// The whole application.
@@ -135,7 +137,11 @@ pub fn router(state: AppState, options: &Options) -> Router {
         None => app.fallback(api_not_found),
     };
     let timeout = options.request_timeout;
+    let body_timeout = options.body_timeout;
     app.layer(CompressionLayer::new())
+        .layer(middleware::from_fn(move |req: Request, next: Next| {
+            crate::connections::body_timeout(body_timeout, req, next)
+        }))
         .layer(middleware::from_fn(move |req: Request, next: Next| {
             within(timeout, req, next)
         }))
@@ -266,6 +272,13 @@ pub fn bytes_rejection(rejection: &BytesRejection) -> ApiError {
             REPORT_BODY_LIMIT / 1024 / 1024,
             SMALL_BODY_LIMIT / 1024
         ))
+    } else if crate::connections::is_body_timeout(rejection) {
+        ApiError::new(
+            StatusCode::REQUEST_TIMEOUT,
+            "body_timeout",
+            "the request body stopped arriving before it was complete (is Content-Length \
+             right?); send the whole body again",
+        )
     } else {
         ApiError::bad_request("unreadable_body", rejection.body_text())
     }
