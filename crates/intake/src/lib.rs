@@ -13,6 +13,7 @@ pub mod error;
 pub mod invites;
 pub mod metrics;
 pub mod probe;
+pub mod quota;
 pub mod ratelimit;
 pub mod render;
 pub mod serve;

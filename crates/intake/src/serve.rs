@@ -18,6 +18,7 @@ use crate::api::{self, AppState, Options};
 use crate::cli::ServeArgs;
 use crate::connections;
 use crate::metrics::Metrics;
+use crate::quota::{self, Quota};
 use crate::ratelimit::RateLimiter;
 use crate::store::{self, Location};
 
@@ -34,6 +35,7 @@ pub struct Settings {
     rate_burst: u32,
     shutdown_timeout: Duration,
     connections: connections::Limits,
+    quota: quota::Limits,
 }
 
 impl Settings {
@@ -79,6 +81,11 @@ impl Settings {
                 max_connections: args.max_connections,
                 header_timeout: Duration::from_secs(args.header_timeout),
             },
+            quota: quota::Limits {
+                bytes: i64::from(args.quota_mib).saturating_mul(1024 * 1024),
+                answer_versions: i64::from(args.quota_answer_versions),
+                reports: i64::from(args.quota_reports),
+            },
             rate_limit: args.rate_limit,
             rate_burst: args.rate_burst,
             shutdown_timeout: Duration::from_secs(args.shutdown_timeout),
@@ -113,6 +120,7 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
         limiter: Arc::new(RateLimiter::new(settings.rate_limit, settings.rate_burst)),
         tokens: Arc::default(),
         public_url: settings.public_url.clone().into(),
+        quota: Arc::new(Quota::new(settings.quota)),
     };
     let app = api::router(state, &settings.options);
     let listener = tokio::net::TcpListener::bind(settings.listen)

@@ -58,6 +58,8 @@ pub struct AppState {
     pub tokens: Arc<TokenCache>,
     /// Base URL of the site, for invite links (`<public_url>/invite/<token>`).
     pub public_url: Arc<str>,
+    /// Each candidate's storage quota.
+    pub quota: Arc<crate::quota::Quota>,
 }
 
 /// How the application is put together, beyond its state.

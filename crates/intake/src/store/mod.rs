@@ -15,6 +15,7 @@ pub mod group_commit;
 pub mod people;
 pub mod reports;
 pub mod scores;
+pub mod usage;
 
 use std::fs::File;
 use std::path::Path;
