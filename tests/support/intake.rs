@@ -79,12 +79,31 @@ impl Intake {
         listen: &str,
         extra: &[&str],
     ) -> anyhow::Result<Intake> {
+        Intake::spawn(bin, backend, listen, extra, "info,access=warn")
+    }
+
+    /// Like [`Intake::start`], logging every request too (the access log is off otherwise).
+    pub fn start_with_access_log(
+        bin: &Path,
+        backend: &Backend,
+        extra: &[&str],
+    ) -> anyhow::Result<Intake> {
+        Intake::spawn(bin, backend, "127.0.0.1:0", extra, "info")
+    }
+
+    fn spawn(
+        bin: &Path,
+        backend: &Backend,
+        listen: &str,
+        extra: &[&str],
+        log_filter: &str,
+    ) -> anyhow::Result<Intake> {
         let mut child = Command::new(bin)
             .arg("serve")
             .args(["--listen", listen])
             .args(backend.args())
             .args(extra)
-            .env("RUST_LOG", "info,access=warn")
+            .env("RUST_LOG", log_filter)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::piped())

@@ -56,8 +56,8 @@ pub async fn serve(
             accepted = listener.accept() => accepted,
             _ = stop.wait_for(|stop| *stop) => break,
         };
-        let stream = match accepted {
-            Ok((stream, _)) => stream,
+        let (stream, peer) = match accepted {
+            Ok(accepted) => accepted,
             Err(err) => {
                 // Out of descriptors, or a connection reset before it was accepted: wait a
                 // little rather than spin.
@@ -67,7 +67,11 @@ pub async fn serve(
             }
         };
         stream.set_nodelay(true).ok();
-        let service = TowerToHyperService::new(app.clone());
+        // The client's address, for limits by client (axum's `ConnectInfo` extractor reads it).
+        let service = TowerToHyperService::new(
+            app.clone()
+                .layer(axum::Extension(axum::extract::ConnectInfo(peer))),
+        );
         let mut stop = stop.clone();
         tokio::spawn(async move {
             let _slot = slot;

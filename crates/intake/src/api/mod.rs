@@ -171,6 +171,26 @@ fn limited(route: MethodRouter<AppState>, limit: usize) -> MethodRouter<AppState
 }
 
 async fn declared_within(limit: usize, request: Request, next: Next) -> Response {
+    // A compressed body would be parsed as if it were plain JSON: refuse it rather than guess.
+    let encoding = request
+        .headers()
+        .get_all(header::CONTENT_ENCODING)
+        .iter()
+        .flat_map(|v| v.to_str().unwrap_or("?").split(','))
+        .map(str::trim)
+        .find(|e| !e.is_empty() && !e.eq_ignore_ascii_case("identity"));
+    if let Some(encoding) = encoding {
+        return ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_content_encoding",
+            format!(
+                "request bodies are read as sent; `Content-Encoding: {}` is not accepted: send \
+                 the body uncompressed",
+                encoding.escape_debug()
+            ),
+        )
+        .into_response();
+    }
     let declared = request
         .headers()
         .get(header::CONTENT_LENGTH)
