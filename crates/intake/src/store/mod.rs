@@ -279,7 +279,9 @@ fn sqlite_file(url: &str) -> anyhow::Result<Option<std::path::PathBuf>> {
 /// the same file is opened again.
 fn sync_handle(path: &Path) -> anyhow::Result<Arc<File>> {
     use std::os::unix::fs::MetadataExt;
-    static OPEN: Mutex<Vec<((u64, u64), Arc<File>)>> = Mutex::new(Vec::new());
+    /// A file's device and inode, and the descriptor opened for it.
+    type Opened = ((u64, u64), Arc<File>);
+    static OPEN: Mutex<Vec<Opened>> = Mutex::new(Vec::new());
     let meta = std::fs::metadata(path)
         .with_context(|| format!("cannot read the metadata of {}", path.display()))?;
     let id = (meta.dev(), meta.ino());
