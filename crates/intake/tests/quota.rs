@@ -5,9 +5,7 @@
 use std::path::Path;
 
 use serde_json::{Value, json};
-use sre_e2e::intake::{Backend, Http, Intake, Reply, invite, reviewer};
-use sre_model::report::{ChallengeRef, CheckResult, Host, REPORT_SCHEMA, Report, Tool};
-use sre_model::{Status, TopicId, TopicReport};
+use sre_e2e::intake::{Backend, Http, Intake, Reply, invite, reviewer, sample_report};
 
 const BIN: &str = env!("CARGO_BIN_EXE_sre-intake");
 
@@ -51,40 +49,9 @@ fn put(http: &Http, server: &Intake, token: &str, slot: &str, text: &str) -> Rep
     )
 }
 
-/// A small valid report; `n` gives it its own digest.
+/// A valid report; `n` gives it its own digest.
 fn report(n: usize) -> Value {
-    let report = Report {
-        schema: REPORT_SCHEMA.to_owned(),
-        tool: Tool {
-            name: "sre-check".to_owned(),
-            version: "0.1.0".to_owned(),
-        },
-        challenge: ChallengeRef {
-            version: "1.0.0".to_owned(),
-            digest: "sha256:00".to_owned(),
-        },
-        host: Host {
-            os: "linux x86_64".to_owned(),
-            docker: None,
-            compose: None,
-        },
-        started_at: "2026-11-29T06:00:00.000Z".to_owned(),
-        finished_at: "2026-11-29T06:02:00.000Z".to_owned(),
-        files: vec![],
-        topics: vec![TopicReport::new(
-            TopicId::Iac,
-            vec![CheckResult {
-                id: "answers".to_owned(),
-                title: "answers".to_owned(),
-                status: Status::Pass,
-                duration_ms: n as u64,
-                evidence: format!("run {n}"),
-                hint: None,
-            }],
-            vec![],
-        )],
-    };
-    serde_json::to_value(report).expect("a report serializes")
+    serde_json::to_value(sample_report(&format!("run {n}"))).expect("a report serializes")
 }
 
 fn quota(backend: &Backend) {
