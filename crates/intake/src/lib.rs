@@ -8,10 +8,12 @@
 pub mod api;
 pub mod challenge;
 pub mod cli;
+pub mod connections;
 pub mod error;
 pub mod invites;
 pub mod metrics;
 pub mod probe;
+pub mod quota;
 pub mod ratelimit;
 pub mod render;
 pub mod serve;
