@@ -135,9 +135,7 @@ enum Decision {
 fn decide(origin: Option<&str>, own: &str, allowed: &[String]) -> Decision {
     match origin {
         Some(origin) if origin == own => Decision::Own,
-        Some(origin) if allowed.iter().any(|a| a == origin) => {
-            Decision::Allowed(origin.to_owned())
-        }
+        Some(origin) if allowed.iter().any(|a| a == origin) => Decision::Allowed(origin.to_owned()),
         _ => Decision::Refused,
     }
 }
@@ -187,7 +185,11 @@ mod tests {
             Some("https://intake.example.com.evil.example"),
             None,
         ] {
-            assert_eq!(decide(origin, OWN, &allowed), Decision::Refused, "{origin:?}");
+            assert_eq!(
+                decide(origin, OWN, &allowed),
+                Decision::Refused,
+                "{origin:?}"
+            );
         }
         assert_eq!(
             decide(Some("https://intake.example.com"), OWN, &[]),

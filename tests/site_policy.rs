@@ -100,7 +100,11 @@ fn sre_intake_sends_the_browser_headers_on_every_response() -> Result<()> {
         "/api/v1/me",
         "/api/v1/no-such-route",
     ];
-    for path in paths.iter().copied().chain(token_paths.iter().map(String::as_str)) {
+    for path in paths
+        .iter()
+        .copied()
+        .chain(token_paths.iter().map(String::as_str))
+    {
         check_headers(&http, &scene.server.url(path), &policy)?;
     }
 
@@ -166,7 +170,12 @@ async fn the_site_and_the_reviewer_view_work_behind_sre_intake_under_the_policy(
         wait::element(&client, ".topic-list").await?;
         no_violations(&client, "home page").await?;
         click(&client, ".topic-list a[href='topic/leadership']").await?;
-        type_into(&client, "textarea#answer-leadership", "\n# Plan\n\n**Waves**").await?;
+        type_into(
+            &client,
+            "textarea#answer-leadership",
+            "\n# Plan\n\n**Waves**",
+        )
+        .await?;
         text_contains(&client, "#answer-leadership-status", "on the server").await?;
         click(&client, ".answer button.preview-toggle").await?;
         wait::element(&client, "#answer-leadership-preview strong").await?;
@@ -208,7 +217,12 @@ async fn on_a_static_host_the_pages_meta_policy_holds() -> Result<()> {
         );
 
         client.goto(&site.url("/topic/feedback/")).await?;
-        type_into(&client, "textarea#answer-feedback", "\nUnder the meta policy.").await?;
+        type_into(
+            &client,
+            "textarea#answer-feedback",
+            "\nUnder the meta policy.",
+        )
+        .await?;
         text_contains(&client, "#answer-feedback-status", SAVED).await?;
         click(&client, ".answer button.preview-toggle").await?;
         text_contains(&client, "#answer-feedback-preview", "Under the meta policy").await?;
@@ -333,7 +347,10 @@ async fn an_invite_naming_the_sites_own_origin_is_accepted() -> Result<()> {
                 "the site's own origin is kept as no server at all"
             );
             ensure!(
-                client.find(fantoccini::Locator::Css(".server-refused")).await.is_err(),
+                client
+                    .find(fantoccini::Locator::Css(".server-refused"))
+                    .await
+                    .is_err(),
                 "the site's own origin was refused"
             );
             no_violations(&client, "own-origin invite").await?;

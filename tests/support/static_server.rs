@@ -42,14 +42,15 @@ impl StaticServer {
                     let Ok(listener) = tokio::net::TcpListener::from_std(listener) else {
                         return;
                     };
-                    let app = axum::Router::new().fallback_service(service).layer(
-                        axum::middleware::from_fn(
+                    let app =
+                        axum::Router::new()
+                            .fallback_service(service)
+                            .layer(axum::middleware::from_fn(
                             move |request: axum::extract::Request, next: axum::middleware::Next| {
                                 counted.fetch_add(1, Ordering::SeqCst);
                                 next.run(request)
                             },
-                        ),
-                    );
+                        ));
                     let _ = axum::serve(listener, app)
                         .with_graceful_shutdown(async {
                             let _ = stopped.await;

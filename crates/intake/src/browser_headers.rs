@@ -25,8 +25,9 @@ pub fn policy(site: Option<&Path>) -> HeaderValue {
     let policy = browser_policy::header_policy(&browser_policy::servers_in_page(&page));
     // Origins (checked by `servers_in_page`) and fixed text always make a header value; were it
     // not so, the strictest policy rather than none.
-    HeaderValue::from_str(&policy)
-        .unwrap_or(HeaderValue::from_static("default-src 'none'; frame-ancestors 'none'"))
+    HeaderValue::from_str(&policy).unwrap_or(HeaderValue::from_static(
+        "default-src 'none'; frame-ancestors 'none'",
+    ))
 }
 
 /// Middleware: sets the browser headers, with [`policy`], on the response, replacing any a
@@ -41,4 +42,31 @@ pub async fn add(State(policy): State<HeaderValue>, request: Request, next: Next
         HeaderValue::from_static("no-referrer"),
     );
     response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_policy_names_the_servers_the_served_site_allows() -> std::io::Result<()> {
+        let strict = browser_policy::header_policy(&[]);
+        assert_eq!(policy(None), strict.as_str());
+        let site = tempfile::tempdir()?;
+        // No index.html (yet): the site's own origin only.
+        assert_eq!(policy(Some(site.path())), strict.as_str());
+        let meta = browser_policy::servers_meta(&["https://intake.example.com"]);
+        std::fs::write(
+            site.path().join("index.html"),
+            format!("<!doctype html><html>{meta}<title>x</title>"),
+        )?;
+        let allowing = policy(Some(site.path()));
+        let allowing = allowing.to_str().unwrap_or_default();
+        assert!(
+            allowing.contains("connect-src 'self' https://intake.example.com;"),
+            "{allowing}"
+        );
+        assert!(allowing.ends_with("frame-ancestors 'none'"), "{allowing}");
+        Ok(())
+    }
 }

@@ -72,8 +72,7 @@ pub fn is_origin(text: &str) -> bool {
     let (host_ok, after_host) = match rest.strip_prefix('[') {
         Some(v6) => match v6.split_once(']') {
             Some((address, after)) => (
-                !address.is_empty()
-                    && address.chars().all(|c| c.is_ascii_hexdigit() || c == ':'),
+                !address.is_empty() && address.chars().all(|c| c.is_ascii_hexdigit() || c == ':'),
                 after,
             ),
             None => (false, ""),
@@ -169,7 +168,10 @@ mod tests {
         );
         assert_eq!(parse_servers(""), Ok(vec![]));
         let err = parse_servers("https://a.example https://b.example/path").unwrap_err();
-        assert!(err.contains("`https://b.example/path` is not an origin"), "{err}");
+        assert!(
+            err.contains("`https://b.example/path` is not an origin"),
+            "{err}"
+        );
     }
 
     #[test]
@@ -190,7 +192,10 @@ mod tests {
     #[test]
     fn the_policy_allows_no_inline_script_and_frames_nowhere() {
         let meta = content_security_policy(&["https://intake.example.com"]);
-        assert!(meta.contains("script-src 'self' 'wasm-unsafe-eval';"), "{meta}");
+        assert!(
+            meta.contains("script-src 'self' 'wasm-unsafe-eval';"),
+            "{meta}"
+        );
         assert!(!meta.contains("unsafe-inline") && !meta.contains("'unsafe-eval'"));
         assert!(meta.contains("connect-src 'self' https://intake.example.com;"));
         // A <meta> policy cannot carry frame-ancestors (browsers ignore it there, with a warning).

@@ -56,7 +56,10 @@ const REFERRER: &str = "<meta name=\"referrer\" content=\"no-referrer\">";
 /// Fails when the policy is enforced and the page has an inline script, which it would block.
 pub fn with_policy(page: &str, policy: &PagePolicy) -> Result<String> {
     let servers_start = format!("<meta name=\"{SERVERS_META}\" content=\"");
-    let page = without(&without(&without(page, POLICY_START), &servers_start), REFERRER);
+    let page = without(
+        &without(&without(page, POLICY_START), &servers_start),
+        REFERRER,
+    );
     let servers: Vec<&str> = policy.servers.iter().map(String::as_str).collect();
     let mut head = format!("{REFERRER}{}", browser_policy::servers_meta(&servers));
     if policy.enforce {
