@@ -257,7 +257,7 @@ async fn an_invite_naming_a_foreign_server_is_refused_and_nothing_is_sent() -> R
     let foreign = StaticServer::start(empty.path())?;
     let foreign_origin = foreign.url("");
     let http = Http::new();
-    let outcome = with_browser(|client| {
+    with_browser(|client| {
         let (foreign, http, scene) = (&foreign, &http, &scene);
         async move {
             record_violations(&client).await?;
@@ -316,8 +316,7 @@ async fn an_invite_naming_a_foreign_server_is_refused_and_nothing_is_sent() -> R
             Ok(())
         }
     })
-    .await;
-    outcome
+    .await
 }
 
 #[tokio::test(flavor = "multi_thread")]
