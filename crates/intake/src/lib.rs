@@ -6,6 +6,7 @@
 //! (embedded at build time); answers are rendered for reviewers by [`render`].
 
 pub mod api;
+pub mod browser_headers;
 pub mod challenge;
 pub mod cli;
 pub mod connections;

@@ -153,6 +153,10 @@ pub fn router(state: AppState, options: &Options) -> Router {
             HeaderValue::from_static("nosniff"),
         ))
         .layer(middleware::from_fn_with_state(
+            crate::browser_headers::policy(options.site.as_deref()),
+            crate::browser_headers::add,
+        ))
+        .layer(middleware::from_fn_with_state(
             state.metrics.clone(),
             metrics::observe,
         ))
