@@ -65,12 +65,13 @@ pub fn start() {
         return;
     }
     invite::take_from_address(&base);
-    if let Some(url) = route::current_route(&base).fragment() {
-        boot::keep_prerendered(url);
-    }
+    let fragment_url = route::current_route(&base).fragment();
     let challenge = boot::challenge();
     let started = challenge.is_ok();
-    leptos::mount::mount_to_body(move || view! { <App challenge /> });
+    leptos::mount::mount_to_body(move || {
+        provide_context(boot::Prerendered::keep(fragment_url));
+        view! { <App challenge /> }
+    });
     boot::remove_prerendered();
     if started {
         // After the next frame is painted (a timeout set in the frame's callback runs after its
