@@ -66,12 +66,13 @@ pub fn start() {
         return;
     }
     let refused = invite::take_from_address(&base).err();
-    if let Some(url) = route::current_route(&base).fragment() {
-        boot::keep_prerendered(url);
-    }
+    let fragment_url = route::current_route(&base).fragment();
     let challenge = boot::challenge();
     let started = challenge.is_ok();
-    leptos::mount::mount_to_body(move || view! { <App challenge /> });
+    leptos::mount::mount_to_body(move || {
+        provide_context(boot::Prerendered::keep(fragment_url));
+        view! { <App challenge /> }
+    });
     boot::remove_prerendered();
     if let Some(refused) = refused {
         invite::tell_refused(&refused);
