@@ -31,7 +31,7 @@ pub fn TopicPage(
         }
     });
     let files = (!topic.files.is_empty()).then(|| {
-        let list = Part::Files(topic.id);
+        let list = Part::Files(topic.id.clone());
         view! {
             <section class="files" aria-labelledby="files-title">
                 <h2 id="files-title">"Files for this topic"</h2>
@@ -42,7 +42,7 @@ pub fn TopicPage(
             </section>
         }
     });
-    let editors = Part::Editors(topic.id);
+    let editors = Part::Editors(topic.id.clone());
     let answers = (!topic.slots.is_empty()).then(|| {
         view! {
             <section class="answers" aria-labelledby="answers-title">
@@ -62,7 +62,7 @@ pub fn TopicPage(
                     let _ = window().print();
                 }>"Print this topic"</button>
             </p>
-            <Fragment url=site::topic_fragment(topic.id) what="this topic" />
+            <Fragment url=site::topic_fragment(&topic.id) what="this topic" />
             {criteria}
             {files}
             {answers}
