@@ -79,8 +79,8 @@ fn a_dynamically_linked_exporter_is_refused() {
     let work_tmp = checker::prepare(&fixture).unwrap();
     let binary = bin_dir.join("prometheus-postgres-exporter");
     let given = format!("os.exporter-binary={}", binary.display());
-    let (out, report) = checker::run_topic(&work_tmp.path().join("work"), "os", &["--set", &given])
-    .unwrap();
+    let (out, report) =
+        checker::run_topic(&work_tmp.path().join("work"), "os", &["--set", &given]).unwrap();
     assert_eq!(
         out.status.code(),
         Some(2),

@@ -10,8 +10,8 @@ use time::OffsetDateTime;
 
 use crate::cli::RunArgs;
 use crate::docker::{self, Docker};
-use crate::progress::Progress;
 use crate::options::TopicOptions;
+use crate::progress::Progress;
 use crate::runner::RunEnv;
 use crate::workdir::WorkDir;
 use crate::{cancel, content, report_file, topics};

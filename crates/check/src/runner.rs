@@ -12,10 +12,10 @@ use std::time::Instant;
 use sre_model::report::{CheckResult, EVIDENCE_LIMIT, HINT_LIMIT, Signal, truncate_evidence};
 use sre_model::{Manifest, Status, Topic, TopicReport};
 
-use crate::docker::Docker;
-use crate::process::RunError;
 use crate::cancel;
+use crate::docker::Docker;
 use crate::options::TopicOptions;
+use crate::process::RunError;
 use crate::progress::{CheckProgress, Progress};
 use crate::workdir::WorkDir;
 

@@ -74,7 +74,10 @@ fn a_written_only_seventh_topic_is_checked_with_no_code_change() {
     let unchanged = check_oncall(&manifest, &dir);
     assert_eq!(unchanged.status, Status::Fail, "{unchanged:?}");
 
-    let answer = format!("{template}\nWeekly shifts with a written handover on Mondays.\n");
+    let answer = template.replace(
+        "## Rotation\n",
+        "## Rotation\nWeekly shifts with a written handover on Mondays.\n",
+    );
     std::fs::write(dir.join("oncall/rotation.md"), answer).unwrap();
     let written = check_oncall(&manifest, &dir);
     assert_eq!(written.status, Status::Pass, "{written:?}");

@@ -56,7 +56,10 @@ fn answers_scores_and_hints_of_a_seventh_topic_need_no_code() {
         .collect();
     assert_eq!(
         shown,
-        [("handover".to_owned(), true), ("escalation".to_owned(), false)]
+        [
+            ("handover".to_owned(), true),
+            ("escalation".to_owned(), false)
+        ]
     );
 
     let data = tempfile::tempdir().unwrap();
@@ -78,7 +81,9 @@ fn answers_scores_and_hints_of_a_seventh_topic_need_no_code() {
             expires_at: None,
             invited_by: None,
         };
-        let (ada, _token) = people::create_candidate(&db, new).await.expect("a candidate");
+        let (ada, _token) = people::create_candidate(&db, new)
+            .await
+            .expect("a candidate");
         let put = answers::put(&db, &ada.id, &slot.slot.id, &Precondition::NoneExists, text)
             .await
             .expect("the store takes the answer");

@@ -216,10 +216,7 @@ mod tests {
             .slot("leadership")
             .and_then(|(_, slot)| slot.template.clone())
             .expect("topic V has a template");
-        assert_eq!(
-            present("leadership", &template),
-            Vec::<String>::new()
-        );
+        assert_eq!(present("leadership", &template), Vec::<String>::new());
     }
 
     #[test]
@@ -271,6 +268,28 @@ mod tests {
             ["time", "clarity", "suggestions", "tooling"]
         );
         assert!(signals(&parts("os"), text, "").is_empty());
+    }
+
+    #[test]
+    fn the_iac_explanation_shows_what_it_mentions_of_the_cause() {
+        let good = "The apt task ran as deploy. apt-get could not open the lock file \
+                    /var/lib/dpkg/lock-frontend (13: Permission denied) because only root may. \
+                    I added `become: true` to the tasks that need privilege escalation.";
+        assert_eq!(
+            present("infra", good),
+            ["permission", "root", "become", "escalation", "lock"]
+        );
+        assert_eq!(
+            present("infra", "We used chroot and a blocker."),
+            Vec::<String>::new()
+        );
+        assert_eq!(
+            present(
+                "infra",
+                "Root's tasks became clear; escalating helps; unlocked"
+            ),
+            ["root", "escalation"]
+        );
     }
 
     #[test]

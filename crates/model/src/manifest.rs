@@ -460,15 +460,17 @@ impl Manifest {
 
     /// The id of the topic named `id`, or an error that lists the topics there are.
     pub fn topic_id(&self, id: &str) -> Result<TopicId, UnknownTopic> {
-        self.topic(id).map(|t| t.id.clone()).ok_or_else(|| UnknownTopic {
-            id: id.to_owned(),
-            known: self
-                .topics
-                .iter()
-                .map(|t| t.id.as_str())
-                .collect::<Vec<_>>()
-                .join(", "),
-        })
+        self.topic(id)
+            .map(|t| t.id.clone())
+            .ok_or_else(|| UnknownTopic {
+                id: id.to_owned(),
+                known: self
+                    .topics
+                    .iter()
+                    .map(|t| t.id.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            })
     }
 
     /// Every answer slot with its topic, in challenge order.
@@ -658,7 +660,14 @@ mod tests {
         let ids: Vec<&str> = m.topics.iter().map(|t| t.id.as_str()).collect();
         assert_eq!(
             ids,
-            ["iac", "os", "monitoring", "postgres", "leadership", "feedback"]
+            [
+                "iac",
+                "os",
+                "monitoring",
+                "postgres",
+                "leadership",
+                "feedback"
+            ]
         );
         assert_eq!(m.topics[3].roman(), "IV");
     }
@@ -682,10 +691,7 @@ mod tests {
                 "Best Practices with Ansible"
             ]
         );
-        assert_eq!(
-            names("os"),
-            ["Accuracy", "Complexity", "Best Practices"]
-        );
+        assert_eq!(names("os"), ["Accuracy", "Complexity", "Best Practices"]);
         assert_eq!(
             names("monitoring"),
             [
@@ -785,9 +791,14 @@ mod tests {
     fn malformed_signals_and_options_are_rejected() {
         let mut m = manifest();
         let leadership = m.topics.iter_mut().find(|t| t.id == "leadership").unwrap();
-        leadership.answers[0].signals[0].keywords.push("Road-map".into());
+        leadership.answers[0].signals[0]
+            .keywords
+            .push("Road-map".into());
         let msg = m.validate().unwrap_err().to_string();
-        assert!(msg.starts_with("answer slot `leadership`: signals:"), "{msg}");
+        assert!(
+            msg.starts_with("answer slot `leadership`: signals:"),
+            "{msg}"
+        );
         assert!(msg.contains("`Road-map`"), "{msg}");
 
         let mut m = manifest();

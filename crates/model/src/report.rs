@@ -503,7 +503,10 @@ mod tests {
 
         let mut r = sample();
         r.topics.push(r.topics[0].clone());
-        assert_eq!(r.validate(), Err(ReportError::DuplicateTopic("iac".parse().unwrap())));
+        assert_eq!(
+            r.validate(),
+            Err(ReportError::DuplicateTopic("iac".parse().unwrap()))
+        );
 
         let mut r = sample();
         r.files[0].path = "../../etc/shadow".to_owned();

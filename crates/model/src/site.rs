@@ -107,7 +107,10 @@ mod tests {
     #[test]
     fn paths_are_relative_and_inside_their_folders() {
         assert_eq!(file_url("a/b.png"), "content/a/b.png");
-        assert_eq!(topic_fragment(&"iac".parse().unwrap()), "challenge/topics/iac.html");
+        assert_eq!(
+            topic_fragment(&"iac".parse().unwrap()),
+            "challenge/topics/iac.html"
+        );
         assert_eq!(topic_route(&"postgres".parse().unwrap()), "topic/postgres");
         for path in [MANIFEST_JSON, README_FRAGMENT, STARTING_TEXTS_JSON] {
             assert!(path.starts_with(RENDERED_DIR) && !path.starts_with('/'));

@@ -95,9 +95,7 @@ impl<'de> Deserialize<'de> for TopicId {
 
 /// A string that cannot be a topic id.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error(
-    "`{0}` is not a topic id: use 1-32 characters of a-z, 0-9 and '-', starting with a letter"
-)]
+#[error("`{0}` is not a topic id: use 1-32 characters of a-z, 0-9 and '-', starting with a letter")]
 pub struct BadTopicId(pub String);
 
 /// A topic id the manifest does not list.
@@ -144,7 +142,15 @@ mod tests {
 
     #[test]
     fn ids_round_trip_through_strings_and_serde() {
-        for text in ["iac", "os", "monitoring", "postgres", "leadership", "feedback", "on-call2"] {
+        for text in [
+            "iac",
+            "os",
+            "monitoring",
+            "postgres",
+            "leadership",
+            "feedback",
+            "on-call2",
+        ] {
             let id: TopicId = text.parse().unwrap();
             assert_eq!(id.as_str(), text);
             let json = serde_json::to_string(&id).unwrap();

@@ -46,7 +46,11 @@ pub fn render(content: &Path, out: &Path) -> Result<()> {
 /// reviewers, not part of what candidates download (the checker and the server embed them).
 fn published(manifest: &Manifest) -> Manifest {
     let mut published = manifest.clone();
-    for slot in published.topics.iter_mut().flat_map(|t| t.answers.iter_mut()) {
+    for slot in published
+        .topics
+        .iter_mut()
+        .flat_map(|t| t.answers.iter_mut())
+    {
         slot.signals.clear();
     }
     published
@@ -108,8 +112,8 @@ pub fn plan(content: &Path) -> Result<Rendered> {
             .insert(site::topic_fragment(&topic.id), html);
     }
 
-    let json = serde_json::to_string(&published(&manifest))
-        .context("serializing the manifest to JSON")?;
+    let json =
+        serde_json::to_string(&published(&manifest)).context("serializing the manifest to JSON")?;
     rendered
         .generated
         .insert(site::MANIFEST_JSON.to_owned(), json);
@@ -196,7 +200,7 @@ fn link_map(manifest: &Manifest) -> LinkMap {
         .with_image_links()
         .with_page(&manifest.challenge.readme, site::HOME_ROUTE);
     manifest.topics.iter().fold(home, |links, topic| {
-        links.with_page(&topic.readme, &site::topic_route(topic.id))
+        links.with_page(&topic.readme, &site::topic_route(&topic.id))
     })
 }
 
@@ -338,7 +342,10 @@ mod tests {
         let topic = fs::read_to_string(extra.join("topic.toml"))?;
         fs::write(&manifest_path, format!("{toml}\n{topic}"))?;
         fs::create_dir(content.path().join("oncall"))?;
-        fs::copy(extra.join("README.md"), content.path().join("oncall/README.md"))?;
+        fs::copy(
+            extra.join("README.md"),
+            content.path().join("oncall/README.md"),
+        )?;
 
         let out = tempfile::tempdir()?;
         render(content.path(), out.path())?;
@@ -351,20 +358,29 @@ mod tests {
         let fragment = fs::read_to_string(out.path().join("challenge/topics/oncall.html"))?;
         assert!(fragment.contains("VII. On-call"), "{fragment}");
         let page = fs::read_to_string(out.path().join("topic/oncall/index.html"))?;
-        assert!(page.contains("<title>VII. On-call — SRE Challenge</title>"), "{page}");
+        assert!(
+            page.contains("<title>VII. On-call — SRE Challenge</title>"),
+            "{page}"
+        );
         assert!(page.contains("rotation of a team of five"), "{page}");
         let published: Manifest =
             serde_json::from_str(&fs::read_to_string(out.path().join(site::MANIFEST_JSON))?)?;
-        let (topic, slot) = published.slot("oncall").context("the seventh topic's slot")?;
+        let (topic, slot) = published
+            .slot("oncall")
+            .context("the seventh topic's slot")?;
         assert_eq!((topic.number, topic.roman().as_str()), (7, "VII"));
         assert_eq!(slot.canonical_file(), "oncall/rotation.md");
         assert!(
             slot.signals.is_empty(),
             "reviewer hints stay out of what the site publishes"
         );
-        let texts: BTreeMap<String, String> =
-            serde_json::from_str(&fs::read_to_string(out.path().join(site::STARTING_TEXTS_JSON))?)?;
-        assert!(texts["oncall"].starts_with("# On-call rotation"), "{texts:?}");
+        let texts: BTreeMap<String, String> = serde_json::from_str(&fs::read_to_string(
+            out.path().join(site::STARTING_TEXTS_JSON),
+        )?)?;
+        assert!(
+            texts["oncall"].starts_with("# On-call rotation"),
+            "{texts:?}"
+        );
         Ok(())
     }
 

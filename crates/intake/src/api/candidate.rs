@@ -51,10 +51,7 @@ pub fn slot_of(manifest: &'static Manifest, name: &str) -> Result<SlotParam, Api
         .slot(name)
         .map(|(topic, slot)| SlotParam { topic, slot })
         .ok_or_else(|| {
-            let known: Vec<&str> = manifest
-                .slots()
-                .map(|(_, s)| s.id.as_str())
-                .collect();
+            let known: Vec<&str> = manifest.slots().map(|(_, s)| s.id.as_str()).collect();
             ApiError::unprocessable(
                 "unknown_slot",
                 format!(

@@ -47,7 +47,8 @@ pub async fn put(
     ApiPath(candidate): ApiPath<String>,
     ApiJson(body): ApiJson<ScoresBody>,
 ) -> Result<Json<Value>, ApiError> {
-    validate(challenge::manifest(), &body.scores).map_err(|detail| ApiError::unprocessable("invalid_scores", detail))?;
+    validate(challenge::manifest(), &body.scores)
+        .map_err(|detail| ApiError::unprocessable("invalid_scores", detail))?;
     existing(&state, &candidate).await?;
     scores::put(&state.db, &candidate, &reviewer.id, &body.scores).await?;
     let list = scores::list(&state.db, Some(&candidate)).await?;
@@ -225,7 +226,13 @@ mod tests {
 
     #[test]
     fn scores_are_checked_against_the_manifest() {
-        assert!(validate(challenge::manifest(), &[input("iac", "Understanding Errors", 3)]).is_ok());
+        assert!(
+            validate(
+                challenge::manifest(),
+                &[input("iac", "Understanding Errors", 3)]
+            )
+            .is_ok()
+        );
         let cases = [
             (vec![], "empty"),
             (vec![input("k8s", "x", 1)], "unknown topic"),
