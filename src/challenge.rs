@@ -61,7 +61,7 @@ pub struct Slot {
 impl Challenge {
     /// The topic with this id.
     pub fn topic(&self, id: &TopicId) -> Option<&TopicSummary> {
-        self.topics.iter().find(|t| t.id == id)
+        self.topics.iter().find(|t| t.id == *id)
     }
 
     /// Every answer slot, in challenge order.

@@ -31,7 +31,7 @@ pub fn TopicList(
                     <p>{topic.objective.clone()}</p>
                     // Filled by the editing app: [`progress`].
                     <p class="progress" data-edit=Part::Progress(topic.id.clone()).kind()
-                        data-topic=topic.id.as_str()></p>
+                        data-topic=topic.id.to_string()></p>
                 </li>
             }
         })
@@ -58,7 +58,7 @@ pub fn progress(topic: &TopicSummary) -> impl IntoView + use<> {
             .filter(|(slot, state)| state.text.with(|t| slot.is_answered(t)))
             .count()
     };
-    let id = topic.id.as_str();
+    let id = topic.id.to_string();
     let checks = move || {
         let report = report.get()?.ok()??;
         let run = report.topics.iter().find(|t| t.id == id)?;

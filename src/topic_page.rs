@@ -37,7 +37,7 @@ pub fn TopicPage(
                 <h2 id="files-title">"Files for this topic"</h2>
                 <p>"They are in the starter kit too, in the same folders."</p>
                 // The editing app mounts the list and its viewer here (`crate::editing`).
-                <div data-edit=list.kind() data-topic=list.topic()></div>
+                <div data-edit=list.kind() data-topic=list.topic().map(str::to_owned)></div>
                 <p class="status edit-loading" role="status">"Loading the list of files…"</p>
             </section>
         }
@@ -48,7 +48,7 @@ pub fn TopicPage(
             <section class="answers" aria-labelledby="answers-title">
                 <h2 id="answers-title">"Your answer"</h2>
                 // The editing app mounts the editors here (`crate::editing`).
-                <div data-edit=editors.kind() data-topic=editors.topic()></div>
+                <div data-edit=editors.kind() data-topic=editors.topic().map(str::to_owned)></div>
                 <p class="status edit-loading" role="status">"Loading the editor…"</p>
             </section>
         }

@@ -101,11 +101,6 @@ impl CheckCtx<'_> {
         self.env.workdir
     }
 
-    /// The file given with `--set <topic>.<name>=PATH` for this topic, if any.
-    pub fn option_file(&self, name: &str) -> Option<&std::path::Path> {
-        self.env.options.file(&self.topic.id, name)
-    }
-
     /// Shows a line of what the check is doing (e.g. build output) on the progress display.
     pub fn note(&self, line: &str) {
         self.progress.note(line);
