@@ -128,12 +128,12 @@ fn report(evidence: &str) -> Report {
         files: vec![],
         topics: vec![
             TopicReport::new(
-                "iac".parse().unwrap(),
+                "iac".parse().expect("a topic id"),
                 vec![check("answers", Status::Pass), check("build", Status::Fail)],
                 vec![],
             ),
             TopicReport::new(
-                "leadership".parse().unwrap(),
+                "leadership".parse().expect("a topic id"),
                 vec![check("answers", Status::Pass)],
                 vec![rollback],
             ),
