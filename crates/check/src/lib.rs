@@ -22,6 +22,7 @@ pub mod runner;
 pub mod topics;
 pub mod upload;
 pub mod workdir;
+pub mod yaml;
 
 /// A closed stdout (`sre-check run | head`) is a normal end, not an error.
 pub fn ignore_broken_pipe(result: std::io::Result<()>) -> std::io::Result<()> {

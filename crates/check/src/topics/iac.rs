@@ -15,7 +15,6 @@ mod lint;
 mod playbook;
 mod privileges;
 mod service;
-mod yaml;
 
 use std::path::Path;
 use std::time::Duration;

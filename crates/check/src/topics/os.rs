@@ -15,7 +15,6 @@ mod parallel;
 mod practices;
 mod unit;
 mod workflow;
-mod yaml;
 
 use anyhow::anyhow;
 

@@ -245,7 +245,7 @@ fn fault_checks(run: &mut TopicRun, stack: &Stack, session: &Live, cadence: &Cad
 /// `docker compose build`. A failure to reach Debian's mirror is the environment's problem.
 fn build(stack: &Stack) -> anyhow::Result<Verdict> {
     let started = Instant::now();
-    let out = stack.compose(&["build"], BUILD_TIMEOUT)?;
+    let out = stack.build(BUILD_TIMEOUT)?;
     let built: Vec<&str> = stack
         .service_names()
         .filter(|s| stack.service(s).is_some_and(|d| d.builds))
