@@ -20,7 +20,7 @@ use crate::editor::AnswerEditor;
 use crate::files::FileList;
 use crate::parts::{self, Part};
 use crate::results::{self, ResultsPage};
-use crate::{boot, header, storage, sync, topic_list};
+use crate::{boot, header, invite, sync, topic_list};
 
 thread_local! {
     /// The mounted parts: each placeholder with its mount (dropping it unmounts the part).
@@ -40,7 +40,8 @@ pub fn start() {
     let root = Owner::new();
     root.with(|| {
         let answers = Answers::load(&challenge);
-        let sync = sync::start(&answers, storage::invite());
+        // An invite whose server is refused leaves the answers local (the reading app says why).
+        let sync = sync::start(&answers, invite::stored().ok().flatten());
         provide_context(answers.clone());
         provide_context(sync);
         provide_context(results::load_latest());

@@ -56,15 +56,16 @@ use crate::route::{Route, Router};
 use crate::topic_page::TopicPage;
 
 /// Starts the reading app on the page: takes an invite from the address (the editing app reads it
-/// from storage), mounts the app, removes the prerendered page it replaces, then, once the page
-/// is painted, loads the editing app.
+/// from storage; one naming a server the site refuses is explained at the top of the page),
+/// mounts the app, removes the prerendered page it replaces, then, once the page is painted,
+/// loads the editing app.
 pub fn start() {
     let base = route::base_path();
     if review::loader::is_review_address(&base) {
         review::loader::load();
         return;
     }
-    invite::take_from_address(&base);
+    let refused = invite::take_from_address(&base).err();
     if let Some(url) = route::current_route(&base).fragment() {
         boot::keep_prerendered(url);
     }
@@ -72,6 +73,9 @@ pub fn start() {
     let started = challenge.is_ok();
     leptos::mount::mount_to_body(move || view! { <App challenge /> });
     boot::remove_prerendered();
+    if let Some(refused) = refused {
+        invite::tell_refused(&refused);
+    }
     if started {
         // After the next frame is painted (a timeout set in the frame's callback runs after its
         // paint): the page shows its heading before the editing app is even asked for.

@@ -68,7 +68,8 @@ pub const INVITE_PATH: &str = "invite/";
 pub const INVITE_QUERY: &str = "invite";
 
 /// The query parameter naming the sre-intake server when it is not the site's own origin (the
-/// server must then allow the site's origin with `--cors-origin`).
+/// server must then allow the site's origin with `--cors-origin`). The site accepts only its own
+/// origin or a server it was built to allow (`crate::browser_policy::SERVERS_ENV`).
 pub const SERVER_QUERY: &str = "server";
 
 /// The path of sre-intake's API on its origin.

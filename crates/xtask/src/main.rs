@@ -9,6 +9,7 @@
 mod bench_size;
 mod gen_content;
 mod pages;
+mod policy_meta;
 mod render;
 
 use std::path::PathBuf;

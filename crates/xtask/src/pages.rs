@@ -6,6 +6,7 @@
 //! `topic/iac/index.html`… — as Trunk's `index.html` plus:
 //!
 //! - the page's title;
+//! - the site's Content-Security-Policy as a `<meta>`, for static hosts (see `policy_meta`);
 //! - the manifest and the starting texts as inline JSON, so the app starts without fetching them;
 //! - the page itself, prerendered: the header and the page's readme fragment, in the same markup
 //!   the app renders. The first heading shows as soon as the HTML arrives, the page reads without
@@ -20,6 +21,8 @@ use serde_json::Value;
 use sre_markdown::escape_text;
 use sre_model::{Manifest, Topic, site};
 
+use crate::policy_meta;
+
 /// Writes every page into `out`, which holds Trunk's `index.html` and `render`'s output.
 pub fn pages(out: &Path) -> Result<()> {
     let index_path = out.join("index.html");
@@ -32,6 +35,7 @@ pub fn pages(out: &Path) -> Result<()> {
     // Run again on a built site (e.g. after `render` with other content), index.html is a page
     // already: its inserted block goes, Trunk's page stays.
     let template = without_inserted(&page);
+    let template = policy_meta::with_policy(&template, &policy_meta::PagePolicy::from_env()?)?;
     let read = |path: &str| {
         let full = out.join(path);
         fs::read_to_string(&full).with_context(|| {
@@ -253,7 +257,7 @@ mod tests {
     use super::*;
 
     const TEMPLATE: &str = "<!doctype html><html lang=en><title>SRE Challenge</title><base href=/>\
-        <script type=module>import init from '/app.js';init()</script></head>\
+        <script type=module src=/boot.js></script></head>\
         <body><noscript>JS</noscript></body></html>";
 
     fn manifest() -> Manifest {
@@ -299,7 +303,7 @@ mod tests {
         assert_eq!(
             html,
             "<!doctype html><html lang=en><title>I. &lt;IaC&gt; — SRE Challenge</title><base href=/>\
-             <script type=module>import init from '/app.js';init()</script></head>\
+             <script type=module src=/boot.js></script></head>\
              <body><!--sre:page--><script type=\"application/json\" id=\"challenge-manifest\">\
              {\"a\":\"\\u003c/script>\\u003c!--\"}</script>\
              <div id=\"prerendered\"><main>x</main></div><!--/sre:page--><noscript>JS</noscript></body></html>"

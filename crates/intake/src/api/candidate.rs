@@ -18,6 +18,7 @@ use super::conditional::{self, etag};
 use super::{ANSWER_TEXT_LIMIT, ApiJson, ApiPath, AppState, bytes_rejection, json_text, json_with};
 use crate::challenge;
 use crate::error::ApiError;
+use crate::quota::Write;
 use crate::store::answers::{self, PutOutcome, VersionMeta};
 use crate::store::reports::{self, StoreOutcome};
 
@@ -181,9 +182,12 @@ pub async fn put_answer(
         ));
     }
     let slot = &param.slot.id;
+    let write = Write::Answer(i64::try_from(body.text.len()).unwrap_or(i64::MAX));
+    state.quota.check(&state.db, &candidate.id, write).await?;
     let outcome = answers::put(&state.db, &candidate.id, slot, &precondition, &body.text).await?;
     match outcome {
         PutOutcome::Stored(meta) => {
+            state.quota.record(&candidate.id, write);
             state.metrics.answer_stored();
             let status = if meta.version == 1 {
                 StatusCode::CREATED
@@ -273,8 +277,16 @@ pub async fn post_report(
             report.challenge.version, manifest.challenge.version
         ));
     }
+    let write = Write::Report(i64::try_from(body.len()).unwrap_or(i64::MAX));
+    if let Err(refused) = state.quota.check(&state.db, &candidate.id, write).await {
+        // Sending a stored report again (a retried upload) stores nothing: never refused.
+        if !reports::exists(&state.db, &candidate.id, &report.digest()).await? {
+            return Err(refused);
+        }
+    }
     let (status, meta, duplicate) = match reports::store(&state.db, &candidate.id, &report).await? {
         StoreOutcome::Stored(meta) => {
+            state.quota.record(&candidate.id, write);
             state.metrics.report_received("stored");
             (StatusCode::CREATED, meta, false)
         }

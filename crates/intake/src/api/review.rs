@@ -171,6 +171,7 @@ pub async fn candidate(
         None => None,
     };
     let scores = scores::list(&state.db, Some(&id)).await?;
+    let usage = state.quota.usage(&state.db, &id).await?;
     let manifest = challenge::manifest();
     let topics: Vec<Value> = manifest
         .topics
@@ -234,6 +235,7 @@ pub async fn candidate(
             summary
         }),
         "reports": report_list.len(),
+        "storage": { "usage": usage, "limits": state.quota.limits() },
         "topics": topics,
     })))
 }

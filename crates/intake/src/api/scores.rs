@@ -196,10 +196,16 @@ pub fn csv(list: &[Score]) -> String {
     out
 }
 
+/// Characters that make a spreadsheet take a cell for a formula, in ASCII and full width (some
+/// spreadsheets fold `＝` into `=`).
+const FORMULA_STARTS: [char; 8] = ['=', '+', '-', '@', '＝', '＋', '－', '＠'];
+
 /// One CSV field: quoted when it holds a separator, a quote or a line break; and a leading `'`
-/// when a spreadsheet would take it for a formula (CSV injection: `=`, `+`, `-`, `@`, tab, CR).
+/// when a spreadsheet would take it for a formula (CSV injection): one of [`FORMULA_STARTS`] after
+/// any leading white space or line breaks, or a leading tab or CR.
 fn csv_field(value: &str) -> String {
-    let defused = if value.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+    let formula = value.trim_start().starts_with(FORMULA_STARTS);
+    let defused = if formula || value.starts_with(['\t', '\r']) {
         format!("'{value}")
     } else {
         value.to_owned()
@@ -261,5 +267,10 @@ mod tests {
         assert_eq!(csv_field("say \"hi\"\nbye"), "\"say \"\"hi\"\"\nbye\"");
         assert_eq!(csv_field("=HYPERLINK(\"x\")"), "\"'=HYPERLINK(\"\"x\"\")\"");
         assert_eq!(csv_field("-1"), "'-1");
+        assert_eq!(csv_field("\n=1+1"), "\"'\n=1+1\"");
+        assert_eq!(csv_field("  @SUM(A1)"), "'  @SUM(A1)");
+        assert_eq!(csv_field("＝1+1"), "'＝1+1");
+        assert_eq!(csv_field("\u{3000}＋1"), "'\u{3000}＋1");
+        assert_eq!(csv_field("a = b"), "a = b");
     }
 }

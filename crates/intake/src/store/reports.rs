@@ -182,6 +182,11 @@ pub async fn store(db: &Db, candidate: &str, report: &Report) -> anyhow::Result<
     }))
 }
 
+/// Whether the candidate has a report with this digest.
+pub async fn exists(db: &Db, candidate: &str, digest: &str) -> sqlx::Result<bool> {
+    Ok(one(db, candidate, digest).await?.is_some())
+}
+
 async fn one(db: &Db, candidate: &str, digest: &str) -> sqlx::Result<Option<ReportMeta>> {
     let sql = concat!(
         "SELECT ",
