@@ -46,7 +46,7 @@ pub fn AnswersPage(
                 };
                 Some(view! {
                     <li>
-                        <a href=site::topic_route(topic.id)>{topic.roman()} ". " {topic.title.clone()}</a>
+                        <a href=site::topic_route(&topic.id)>{topic.roman()} ". " {topic.title.clone()}</a>
                         " — " <code>{file}</code> ": " {written} {server}
                     </li>
                 })

@@ -114,9 +114,9 @@ fn mount_parts(root: &Owner, challenge: &Arc<Challenge>, mounted: &Mounted) {
 fn part_view(part: Part, challenge: Arc<Challenge>) -> AnyView {
     match part {
         Part::SyncStatus => header::sync_status().into_any(),
-        Part::Progress(id) => challenge.topic(id).map(topic_list::progress).into_any(),
+        Part::Progress(id) => challenge.topic(&id).map(topic_list::progress).into_any(),
         Part::Editors(id) => challenge
-            .topic(id)
+            .topic(&id)
             .map(|topic| {
                 topic
                     .slots
@@ -126,7 +126,7 @@ fn part_view(part: Part, challenge: Arc<Challenge>) -> AnyView {
             })
             .into_any(),
         Part::Files(id) => challenge
-            .topic(id)
+            .topic(&id)
             .map(|topic| view! { <FileList files=topic.files.clone() /> })
             .into_any(),
         Part::AnswersPage => view! { <AnswersPage challenge /> }.into_any(),

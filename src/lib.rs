@@ -126,7 +126,7 @@ pub fn App(
 
     let titled = challenge.clone();
     Effect::new(move || {
-        document().set_title(&page_title(&titled, router.route.get()));
+        document().set_title(&page_title(&titled, &router.route.get()));
     });
     let title = challenge.title.clone();
     let page = move || page(challenge.clone(), router.route.get());
@@ -140,7 +140,7 @@ pub fn App(
 fn page(challenge: Arc<Challenge>, route: Route) -> AnyView {
     match route {
         Route::Home => view! { <Home challenge /> }.into_any(),
-        Route::Topic(id) => match challenge.topic(id) {
+        Route::Topic(id) => match challenge.topic(&id) {
             Some(topic) => view! { <TopicPage topic=topic.clone() /> }.into_any(),
             None => not_found().into_any(),
         },
@@ -170,7 +170,7 @@ fn not_found() -> impl IntoView {
 
 /// The document title: the page's (a topic, answers, results), then the challenge's. The build
 /// step writes the same titles into the prerendered pages.
-fn page_title(challenge: &Challenge, route: Route) -> String {
+fn page_title(challenge: &Challenge, route: &Route) -> String {
     let title = &challenge.title;
     match route {
         Route::Topic(id) => challenge.topic(id).map_or_else(

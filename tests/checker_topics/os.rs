@@ -41,8 +41,8 @@ fn a_missing_exporter_binary_is_a_usage_error() {
             "run",
             "--topic",
             "os",
-            "--exporter-binary",
-            "/nonexistent/postgres_exporter",
+            "--set",
+            "os.exporter-binary=/nonexistent/postgres_exporter",
             "--dir",
         ])
         .arg(&work)
@@ -51,7 +51,7 @@ fn a_missing_exporter_binary_is_a_usage_error() {
     assert_eq!(out.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
-        stderr.contains("--exporter-binary /nonexistent/postgres_exporter: no such file"),
+        stderr.contains("--set os.exporter-binary=/nonexistent/postgres_exporter: no such file"),
         "{stderr}"
     );
 }
@@ -87,12 +87,9 @@ fn a_dynamically_linked_exporter_is_refused() {
         .expect("the os solution fixture");
     let work_tmp = checker::prepare(&fixture).unwrap();
     let binary = bin_dir.join("prometheus-postgres-exporter");
-    let (out, report) = checker::run_topic(
-        &work_tmp.path().join("work"),
-        "os",
-        &["--exporter-binary", binary.to_str().unwrap()],
-    )
-    .unwrap();
+    let given = format!("os.exporter-binary={}", binary.display());
+    let (out, report) =
+        checker::run_topic(&work_tmp.path().join("work"), "os", &["--set", &given]).unwrap();
     assert_eq!(
         out.status.code(),
         Some(2),

@@ -139,14 +139,14 @@ pub fn plan(manifest: &Manifest, read: &dyn Fn(&str) -> Result<String>) -> Resul
     }];
     for topic in &manifest.topics {
         pages.push(Page {
-            route: site::topic_route(topic.id),
+            route: site::topic_route(&topic.id),
             title: format!("{}. {} — {site_title}", topic.roman(), topic.title),
             body: format!(
                 "{header}<main id=\"main\" tabindex=\"-1\"><div class=\"topic-page\">\
                  <p class=\"breadcrumb\"><a href=\"{}\">All topics</a></p>\
                  <article class=\"markdown\">{}</article></div></main>",
                 site::HOME_ROUTE,
-                read(&site::topic_fragment(topic.id))?
+                read(&site::topic_fragment(&topic.id))?
             ),
         });
     }
@@ -188,7 +188,7 @@ fn topic_list(topics: &[Topic]) -> String {
             format!(
                 "<li class=\"topic\"><a href=\"{}\"><span class=\"roman\">{}.</span> \
                  <span class=\"topic-title\">{}</span></a><p>{}</p></li>",
-                site::topic_route(t.id),
+                site::topic_route(&t.id),
                 t.roman(),
                 escape_text(&t.title),
                 escape_text(&t.objective)

@@ -11,7 +11,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::{Value, json};
-use sre_model::{AnswerSlot, Report, Topic};
+use sre_model::{AnswerSlot, Manifest, Report, Topic};
 
 use super::auth::CandidateAuth;
 use super::conditional::{self, etag};
@@ -40,15 +40,19 @@ impl<S: Send + Sync> FromRequestParts<S> for SlotParam {
     }
 }
 
-/// The manifest's slot with this id, or the 422 that lists the valid ones.
+/// The embedded manifest's slot with this id, or the 422 that lists the valid ones.
 pub fn known_slot(name: &str) -> Result<SlotParam, ApiError> {
-    challenge::slot(name)
+    slot_of(challenge::manifest(), name)
+}
+
+/// `manifest`'s slot with this id, or the 422 that lists the valid ones. Slots are data of the
+/// manifest: a topic added there is accepted without a change here.
+pub fn slot_of(manifest: &'static Manifest, name: &str) -> Result<SlotParam, ApiError> {
+    manifest
+        .slot(name)
         .map(|(topic, slot)| SlotParam { topic, slot })
         .ok_or_else(|| {
-            let known: Vec<&str> = challenge::manifest()
-                .slots()
-                .map(|(_, s)| s.id.as_str())
-                .collect();
+            let known: Vec<&str> = manifest.slots().map(|(_, s)| s.id.as_str()).collect();
             ApiError::unprocessable(
                 "unknown_slot",
                 format!(
@@ -261,9 +265,10 @@ pub async fn post_report(
         ));
     }
     let body = body.map_err(|e| bytes_rejection(&e))?;
-    let report = Report::from_json(&body)
-        .map_err(|e| ApiError::unprocessable("invalid_report", e.to_string()))?;
     let manifest = challenge::manifest();
+    let report = Report::from_json(&body)
+        .and_then(|r| r.check_topics(manifest).map(|()| r))
+        .map_err(|e| ApiError::unprocessable("invalid_report", e.to_string()))?;
     let mut warnings = Vec::new();
     if report.challenge.version != manifest.challenge.version {
         warnings.push(format!(

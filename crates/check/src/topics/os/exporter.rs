@@ -1,7 +1,7 @@
 //! The prometheus-postgres-exporter binary that sre-check hands to the candidate's packaging
 //! script, obtained in this order:
 //!
-//! 1. `--exporter-binary PATH`, when given;
+//! 1. `--set os.exporter-binary=PATH`, when given;
 //! 2. the upstream release pinned in the manifest (static), downloaded and verified by SHA-256;
 //! 3. when that download is impossible (no network to GitHub), a static build of Debian trixie's
 //!    source package (`CGO_ENABLED=0`) in a `debian:trixie` container.
@@ -50,7 +50,7 @@ const SOURCE_PACKAGE: &str = "prometheus-postgres-exporter";
 /// Where the binary came from, for the report.
 #[derive(Debug, Clone)]
 pub enum Origin {
-    /// Given with `--exporter-binary`.
+    /// Given with `--set os.exporter-binary=PATH`.
     Given,
     /// The upstream release tarball, verified.
     Upstream {
@@ -89,7 +89,7 @@ impl fmt::Display for Exporter {
             self.sha256
         )?;
         match &self.origin {
-            Origin::Given => f.write_str("given with --exporter-binary"),
+            Origin::Given => f.write_str("given with --set os.exporter-binary"),
             Origin::Upstream { url } => write!(f, "the upstream release {url}, SHA-256 verified"),
             Origin::DebianPackage {
                 version,
@@ -210,7 +210,7 @@ fn download(upstream: &UpstreamRelease, arch: &str, target: &Path) -> Result<(),
         return Err(Download::Refused(anyhow::anyhow!(
             "{url} has SHA-256 {found}, but the challenge pins {expected}: the download was \
              altered on its way (a proxy?). Download it yourself, check it, and pass the binary \
-             with --exporter-binary"
+             with --set os.exporter-binary=PATH"
         )));
     }
     let member = upstream.expand(&upstream.member, arch);
@@ -325,7 +325,8 @@ fn build_from_source(needs: &Needs, target: &Path) -> anyhow::Result<()> {
         bail!(
             "the upstream download failed and building postgres_exporter from Debian \
              {SOURCE_RELEASE}'s source failed too. Pass a static Linux build with \
-             --exporter-binary (e.g. the upstream release tarball's postgres_exporter).\n{}",
+             --set os.exporter-binary=PATH (e.g. the upstream release tarball's \
+             postgres_exporter).\n{}",
             tail(&out.combined(), 40)
         );
     }

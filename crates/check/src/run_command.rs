@@ -10,10 +10,11 @@ use time::OffsetDateTime;
 
 use crate::cli::RunArgs;
 use crate::docker::{self, Docker};
+use crate::options::TopicOptions;
 use crate::progress::Progress;
-use crate::runner::{self, RunEnv};
+use crate::runner::RunEnv;
 use crate::workdir::WorkDir;
-use crate::{cancel, content, report_file};
+use crate::{cancel, content, report_file, topics};
 
 /// What `run` decided from its arguments, before anything runs.
 pub struct RunSettings {
@@ -22,7 +23,7 @@ pub struct RunSettings {
     report_path: PathBuf,
     json: bool,
     timeout_factor: f64,
-    exporter_binary: Option<PathBuf>,
+    options: TopicOptions,
 }
 
 impl RunSettings {
@@ -39,22 +40,14 @@ impl RunSettings {
             .report
             .unwrap_or_else(|| workdir.path(".sre-check/report.json"));
         report_file::ensure_writable(&report_path)?;
-        let exporter_binary = args
-            .exporter_binary
-            .map(|path| {
-                path.canonicalize()
-                    .ok()
-                    .filter(|p| p.is_file())
-                    .with_context(|| format!("--exporter-binary {}: no such file", path.display()))
-            })
-            .transpose()?;
+        let options = TopicOptions::from_assignments(manifest, &args.options)?;
         Ok(RunSettings {
             workdir,
             topics,
             report_path,
             json: args.json,
             timeout_factor: args.timeout_factor,
-            exporter_binary,
+            options,
         })
     }
 }
@@ -81,12 +74,12 @@ pub fn execute(settings: RunSettings) -> anyhow::Result<Status> {
         manifest,
         docker: docker.as_ref(),
         progress: &progress,
-        exporter_binary: settings.exporter_binary.as_deref(),
+        options: &settings.options,
     };
     let started_at = OffsetDateTime::now_utc();
     let topics = {
         let _cleanup = CleanupGuard(docker.as_ref());
-        runner::run_topics(&env, &settings.topics)
+        topics::run_topics(&env, &settings.topics)
     };
     let report = Report {
         schema: REPORT_SCHEMA.to_owned(),
