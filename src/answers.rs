@@ -64,6 +64,8 @@ pub struct AnswerState {
 #[derive(Debug, Clone)]
 pub struct Answers {
     slots: Arc<Vec<(Slot, AnswerState)>>,
+    /// Notified each time an answer is saved in this browser (see [`Answers::changes`]).
+    changes: Trigger,
 }
 
 impl Answers {
@@ -84,7 +86,13 @@ impl Answers {
             .collect();
         Answers {
             slots: Arc::new(slots),
+            changes: Trigger::new(),
         }
+    }
+
+    /// Notified each time an answer is saved in this browser: what the sync watches to send it.
+    pub fn changes(&self) -> Trigger {
+        self.changes
     }
 
     /// Every slot with its state, in challenge order.
@@ -151,7 +159,7 @@ impl Answers {
             Ok(()) => Saved::Yes,
             Err(reason) => Saved::Failed(reason),
         });
-        crate::sync::changed();
+        self.changes.notify();
     }
 
     /// Whether the candidate changed this slot's text in this browser (so it is stored).

@@ -11,7 +11,7 @@ use sre_model::site;
 use crate::answers::{Answers, SlotSync};
 use crate::challenge::Challenge;
 use crate::export;
-use crate::sync::{self, Sync, SyncStatus};
+use crate::sync::{Sync, SyncStatus};
 
 /// The answers page.
 #[component]
@@ -46,7 +46,7 @@ pub fn AnswersPage(
                 };
                 Some(view! {
                     <li>
-                        <a href=site::topic_route(topic.id)>{topic.roman()} ". " {topic.title.clone()}</a>
+                        <a href=site::topic_route(&topic.id)>{topic.roman()} ". " {topic.title.clone()}</a>
                         " — " <code>{file}</code> ": " {written} {server}
                     </li>
                 })
@@ -110,7 +110,7 @@ fn submit_section(challenge: &Challenge) -> impl IntoView + use<> {
         busy.set(true);
         error.set(None);
         spawn_local(async move {
-            let result = sync::submit().await;
+            let result = sync.submit().await;
             busy.set(false);
             match result {
                 Ok(_) => {

@@ -2,17 +2,46 @@
 //! the starting texts as inline JSON, and the page prerendered, which the app replaces.
 //!
 //! The prerendered readme fragment is kept so that the app's first render shows it without a
-//! request ([`take_prerendered`]); the same content is in the page already, so nothing moves.
+//! request ([`Prerendered`]); the same content is in the page already, so nothing moves.
 
-use std::cell::RefCell;
-
+use leptos::prelude::*;
 use sre_model::site;
 
 use crate::challenge::{self, Challenge};
 
-thread_local! {
-    /// The prerendered page's readme fragment: (its URL, e.g. `challenge/readme.html`, HTML).
-    static PRERENDERED: RefCell<Option<(String, String)>> = const { RefCell::new(None) };
+/// The prerendered page's readme fragment, provided as context by the reading app and taken by
+/// the first page that shows it. Copyable.
+#[derive(Debug, Clone, Copy)]
+pub struct Prerendered {
+    /// (its URL, e.g. `challenge/readme.html`, HTML), until taken.
+    fragment: StoredValue<Option<(String, String)>>,
+}
+
+impl Prerendered {
+    /// Keeps the page's prerendered readme fragment, which is the one at `fragment_url`. Call
+    /// before the app replaces the prerendered page, under the owner that provides it.
+    pub fn keep(fragment_url: Option<String>) -> Prerendered {
+        let html = fragment_url.and_then(|url| {
+            document()
+                .query_selector(&format!("#{} article.markdown", site::element::PRERENDERED))
+                .ok()
+                .flatten()
+                .map(|article| (url, article.inner_html()))
+        });
+        Prerendered {
+            fragment: StoredValue::new(html),
+        }
+    }
+
+    /// The prerendered fragment at `fragment_url`, once, if the page was prerendered with it.
+    pub fn take(&self, fragment_url: &str) -> Option<String> {
+        self.fragment
+            .try_update_value(|kept| match kept {
+                Some((url, _)) if url == fragment_url => kept.take().map(|(_, html)| html),
+                _ => None,
+            })
+            .flatten()
+    }
 }
 
 /// Reads the challenge from the page. The error is for the candidate: the page was not built by
@@ -31,39 +60,14 @@ pub fn challenge() -> Result<Challenge, String> {
 }
 
 fn script_text(id: &str) -> Option<String> {
-    leptos::prelude::document()
+    document()
         .get_element_by_id(id)
         .and_then(|e| e.text_content())
 }
 
-/// Keeps the page's prerendered readme fragment, which is the one at `fragment_url`, for
-/// [`take_prerendered`]. Call before mounting the app.
-pub fn keep_prerendered(fragment_url: String) {
-    let html = leptos::prelude::document()
-        .query_selector(&format!("#{} article.markdown", site::element::PRERENDERED))
-        .ok()
-        .flatten()
-        .map(|article| article.inner_html());
-    if let Some(html) = html {
-        PRERENDERED.with(|p| *p.borrow_mut() = Some((fragment_url, html)));
-    }
-}
-
-/// The prerendered fragment at `fragment_url`, once, if the page was prerendered with it.
-pub fn take_prerendered(fragment_url: &str) -> Option<String> {
-    PRERENDERED.with(|p| {
-        let mut p = p.borrow_mut();
-        match p.as_ref() {
-            Some((url, _)) if url == fragment_url => p.take().map(|(_, html)| html),
-            _ => None,
-        }
-    })
-}
-
 /// Removes the prerendered page, once the app shows its own.
 pub fn remove_prerendered() {
-    if let Some(element) = leptos::prelude::document().get_element_by_id(site::element::PRERENDERED)
-    {
+    if let Some(element) = document().get_element_by_id(site::element::PRERENDERED) {
         element.remove();
     }
 }

@@ -29,7 +29,7 @@ pub struct Challenge {
 pub struct TopicSummary {
     /// Stable id, used in routes.
     pub id: TopicId,
-    /// Position, 1 to 6.
+    /// Position in the challenge, from 1.
     pub number: u8,
     /// Human title.
     pub title: String,
@@ -60,8 +60,8 @@ pub struct Slot {
 
 impl Challenge {
     /// The topic with this id.
-    pub fn topic(&self, id: TopicId) -> Option<&TopicSummary> {
-        self.topics.iter().find(|t| t.id == id)
+    pub fn topic(&self, id: &TopicId) -> Option<&TopicSummary> {
+        self.topics.iter().find(|t| t.id == *id)
     }
 
     /// Every answer slot, in challenge order.
@@ -71,10 +71,9 @@ impl Challenge {
 }
 
 impl TopicSummary {
-    /// The number as the challenge writes it: I to VI.
-    pub fn roman(&self) -> &'static str {
-        const ROMAN: [&str; 7] = ["?", "I", "II", "III", "IV", "V", "VI"];
-        ROMAN.get(usize::from(self.number)).copied().unwrap_or("?")
+    /// The number as the challenge writes it, a Roman numeral.
+    pub fn roman(&self) -> String {
+        sre_model::topic::roman_numeral(self.number)
     }
 }
 
@@ -240,8 +239,8 @@ mod tests {
         assert!(parse("{}", "{}").is_err());
         let (_, json) = published_json();
         assert!(parse(&json, "[]").is_err());
-        let err = parse(&json.replacen("\"iac\"", "\"k8s\"", 1), "{}").expect_err("unknown id");
-        assert!(err.contains("k8s"), "{err}");
+        let err = parse(&json.replacen("\"iac\"", "\"K8s!\"", 1), "{}").expect_err("bad id");
+        assert!(err.contains("K8s!"), "{err}");
     }
 
     #[test]

@@ -19,13 +19,13 @@ use crate::challenge::Challenge;
 use crate::editor::AnswerEditor;
 use crate::files::FileList;
 use crate::parts::{self, Part};
+use crate::preview::Preview;
 use crate::results::{self, ResultsPage};
-use crate::{boot, header, storage, sync, topic_list};
+use crate::sync::Sync;
+use crate::{boot, header, invite, topic_list};
 
-thread_local! {
-    /// The mounted parts: each placeholder with its mount (dropping it unmounts the part).
-    static MOUNTED: RefCell<Vec<(Element, Box<dyn Any>)>> = const { RefCell::new(Vec::new()) };
-}
+/// The mounted parts: each placeholder with its mount (dropping it unmounts the part).
+type Mounted = RefCell<Vec<(Element, Box<dyn Any>)>>;
 
 /// Starts the editing app on the reading app's page.
 pub fn start() {
@@ -35,15 +35,17 @@ pub fn start() {
     };
     let challenge = Arc::new(challenge);
     let _ = any_spawner::Executor::init_wasm_bindgen();
-    // The owner of the answers, the sync and the report, for as long as the page lives; every
-    // part is mounted under it and finds them as contexts.
+    // The owner of the answers, the sync, the report and the preview, for as long as the page
+    // lives; every part is mounted under it and finds them as contexts.
     let root = Owner::new();
     root.with(|| {
         let answers = Answers::load(&challenge);
-        let sync = sync::start(&answers, storage::invite());
+        // An invite whose server is refused leaves the answers local (the reading app says why).
+        let sync = Sync::start(&answers, invite::stored().ok().flatten());
         provide_context(answers.clone());
         provide_context(sync);
-        provide_context(results::load_latest());
+        provide_context(results::load_latest(sync));
+        provide_context(Preview::new());
         // Typing that waits for its pause is saved before the page goes away.
         let flush = answers.clone();
         let _ = window_event_listener(ev::pagehide, move |_| flush.flush());
@@ -54,7 +56,8 @@ pub fn start() {
         });
     });
 
-    let mount = move || mount_parts(&root, &challenge);
+    let mounted = Mounted::default();
+    let mount = move || mount_parts(&root, &challenge, &mounted);
     mount();
     let on_change = Closure::<dyn Fn()>::new(mount);
     let Ok(observer) = MutationObserver::new(on_change.as_ref().unchecked_ref()) else {
@@ -71,14 +74,15 @@ pub fn start() {
 }
 
 /// Drops the parts whose placeholder left the page and mounts one into each new placeholder.
-fn mount_parts(root: &Owner, challenge: &Arc<Challenge>) {
-    // Taken out first: unmounting runs the parts' cleanups, which must not find MOUNTED borrowed.
-    let gone: Vec<_> = MOUNTED.with(|m| {
-        let mut m = m.borrow_mut();
+fn mount_parts(root: &Owner, challenge: &Arc<Challenge>, mounted: &Mounted) {
+    // Taken out first: unmounting runs the parts' cleanups, which must not find `mounted`
+    // borrowed.
+    let gone: Vec<_> = {
+        let mut m = mounted.borrow_mut();
         let (kept, gone) = m.drain(..).partition(|(element, _)| element.is_connected());
         *m = kept;
         gone
-    });
+    };
     drop(gone);
 
     let Ok(found) = document().query_selector_all(parts::UNMOUNTED_SELECTOR) else {
@@ -100,7 +104,9 @@ fn mount_parts(root: &Owner, challenge: &Arc<Challenge>) {
         let challenge = challenge.clone();
         let handle = root
             .with(|| leptos::mount::mount_to(element.clone(), move || part_view(part, challenge)));
-        MOUNTED.with(|m| m.borrow_mut().push((element.into(), Box::new(handle))));
+        mounted
+            .borrow_mut()
+            .push((element.into(), Box::new(handle)));
     }
 }
 
@@ -108,9 +114,9 @@ fn mount_parts(root: &Owner, challenge: &Arc<Challenge>) {
 fn part_view(part: Part, challenge: Arc<Challenge>) -> AnyView {
     match part {
         Part::SyncStatus => header::sync_status().into_any(),
-        Part::Progress(id) => challenge.topic(id).map(topic_list::progress).into_any(),
+        Part::Progress(id) => challenge.topic(&id).map(topic_list::progress).into_any(),
         Part::Editors(id) => challenge
-            .topic(id)
+            .topic(&id)
             .map(|topic| {
                 topic
                     .slots
@@ -120,7 +126,7 @@ fn part_view(part: Part, challenge: Arc<Challenge>) -> AnyView {
             })
             .into_any(),
         Part::Files(id) => challenge
-            .topic(id)
+            .topic(&id)
             .map(|topic| view! { <FileList files=topic.files.clone() /> })
             .into_any(),
         Part::AnswersPage => view! { <AnswersPage challenge /> }.into_any(),

@@ -8,7 +8,8 @@ use leptos::prelude::*;
 
 use crate::answers::{AnswerState, Answers, Saved, SlotSync};
 use crate::challenge::Slot;
-use crate::sync::{self, Sync};
+use crate::preview::Preview;
+use crate::sync::Sync;
 
 /// How long typing must pause before the preview is rendered again.
 const PREVIEW_DELAY: Duration = Duration::from_millis(150);
@@ -69,7 +70,7 @@ pub fn AnswerEditor(
                 <span id=status_id role="status">{move || saved_text(state)}</span>
                 {preview_button}
             </div>
-            {move || conflict(&id, state)}
+            {move || conflict(sync, &id, state)}
             <div class="print-only answer-print">{move || state.text.get()}</div>
         </section>
     }
@@ -94,6 +95,7 @@ fn saved_text(state: AnswerState) -> String {
 
 /// The live preview: rendered in the worker while the panel is open.
 fn preview_panel(slot: &Slot, state: AnswerState, open: RwSignal<bool>) -> impl IntoView {
+    let renderer = expect_context::<Preview>();
     let html = RwSignal::new(None::<String>);
     let timer = StoredValue::new(None::<TimeoutHandle>);
     let file = slot.file.clone();
@@ -114,7 +116,7 @@ fn preview_panel(slot: &Slot, state: AnswerState, open: RwSignal<bool>) -> impl 
         let handle = set_timeout_with_handle(
             move || {
                 let done = move |rendered| html.set(Some(rendered));
-                if let Err(reason) = crate::preview::render(&file, &text, done) {
+                if let Err(reason) = renderer.render(&file, &text, done) {
                     html.set(Some(format!("<p>{reason}</p>")));
                 }
             },
@@ -138,7 +140,7 @@ fn preview_panel(slot: &Slot, state: AnswerState, open: RwSignal<bool>) -> impl 
 }
 
 /// The choice to make when the server has another version, or why it refused the text.
-fn conflict(id: &str, state: AnswerState) -> Option<AnyView> {
+fn conflict(sync: Sync, id: &str, state: AnswerState) -> Option<AnyView> {
     match state.sync.get() {
         SlotSync::Conflict { version, text } => {
             let (keep, take) = (id.to_owned(), id.to_owned());
@@ -151,9 +153,9 @@ fn conflict(id: &str, state: AnswerState) -> Option<AnyView> {
                             <summary>"Show the server's text"</summary>
                             <pre class="server-text">{text}</pre>
                         </details>
-                        <button type="button" class="keep-mine" on:click=move |_| sync::keep_mine(&keep)>"Keep mine"</button>
+                        <button type="button" class="keep-mine" on:click=move |_| sync.keep_mine(&keep)>"Keep mine"</button>
                         " "
-                        <button type="button" class="use-theirs" on:click=move |_| sync::use_theirs(&take)>"Use the server's"</button>
+                        <button type="button" class="use-theirs" on:click=move |_| sync.use_theirs(&take)>"Use the server's"</button>
                     </div>
                 }
                 .into_any(),

@@ -13,7 +13,7 @@ use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{HtmlAnchorElement, HtmlImageElement, MouseEvent};
 
-use crate::boot::take_prerendered;
+use crate::boot::Prerendered;
 use crate::fetch::FetchedText;
 use crate::status::{load_failed, loading};
 
@@ -26,7 +26,7 @@ pub fn Fragment(
     /// What it is, for the loading and error messages ("the README").
     what: &'static str,
 ) -> impl IntoView {
-    if let Some(html) = take_prerendered(&url) {
+    if let Some(html) = use_context::<Prerendered>().and_then(|p| p.take(&url)) {
         return article(html).into_any();
     }
     let html = FetchedText::new(url);

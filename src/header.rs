@@ -5,7 +5,7 @@ use leptos::prelude::*;
 use sre_model::site;
 
 use crate::parts::Part;
-use crate::sync::{self, Sync, SyncStatus};
+use crate::sync::{Sync, SyncStatus};
 
 /// The header. Its markup is also written by `cargo xtask pages` (keep both alike).
 #[component]
@@ -48,7 +48,7 @@ pub fn sync_status() -> impl IntoView {
             SyncStatus::Submitted(_) => ("synced", "Submitted".to_owned()),
         };
         let retry = matches!(sync.status.get(), SyncStatus::Retrying(_)).then(|| {
-            view! { <button type="button" class="link" on:click=|_| sync::retry_now()>"Retry now"</button> }
+            view! { <button type="button" class="link" on:click=move |_| sync.retry_now()>"Retry now"</button> }
         });
         view! { <span class=format!("sync {class}")>{text}</span> {retry} }
     }

@@ -24,16 +24,19 @@ pub fn load(script: &'static str, wasm: &'static str, failed: fn(&str)) {
     let _ = body.append_child(&element);
 }
 
+#[wasm_bindgen]
+extern "C" {
+    /// The init function a `no-modules` script defines. It declares `let wasm_bindgen` at its top
+    /// level: a global binding that is not a property of `window`, so the glue reads it by name
+    /// (not with `Function`/`eval`, which the Content-Security-Policy refuses). Read once, after
+    /// the script has loaded; absent (`None`) if the script is not a wasm-bindgen app.
+    #[wasm_bindgen(thread_local_v2, js_name = wasm_bindgen)]
+    static NO_MODULES_INIT: Option<Function>;
+}
+
 /// Runs `wasm_bindgen({module_or_path})`, the init function the script defines.
 fn start(script: &str, wasm: &'static str, failed: fn(&str)) {
-    // A `no-modules` script declares `let wasm_bindgen` at its top level: a global binding that
-    // is not a property of `window`, so it is read by name from the global scope.
-    let init =
-        Function::new_no_args("return typeof wasm_bindgen === 'function' ? wasm_bindgen : null")
-            .call0(&JsValue::NULL)
-            .ok()
-            .and_then(|f| f.dyn_into::<Function>().ok());
-    let Some(init) = init else {
+    let Some(init) = NO_MODULES_INIT.with(Clone::clone) else {
         return failed(&format!("{script} is not a wasm-bindgen app"));
     };
     let options = Object::new();

@@ -56,22 +56,27 @@ use crate::route::{Route, Router};
 use crate::topic_page::TopicPage;
 
 /// Starts the reading app on the page: takes an invite from the address (the editing app reads it
-/// from storage), mounts the app, removes the prerendered page it replaces, then, once the page
-/// is painted, loads the editing app.
+/// from storage; one naming a server the site refuses is explained at the top of the page),
+/// mounts the app, removes the prerendered page it replaces, then, once the page is painted,
+/// loads the editing app.
 pub fn start() {
     let base = route::base_path();
     if review::loader::is_review_address(&base) {
         review::loader::load();
         return;
     }
-    invite::take_from_address(&base);
-    if let Some(url) = route::current_route(&base).fragment() {
-        boot::keep_prerendered(url);
-    }
+    let refused = invite::take_from_address(&base).err();
+    let fragment_url = route::current_route(&base).fragment();
     let challenge = boot::challenge();
     let started = challenge.is_ok();
-    leptos::mount::mount_to_body(move || view! { <App challenge /> });
+    leptos::mount::mount_to_body(move || {
+        provide_context(boot::Prerendered::keep(fragment_url));
+        view! { <App challenge /> }
+    });
     boot::remove_prerendered();
+    if let Some(refused) = refused {
+        invite::tell_refused(&refused);
+    }
     if started {
         // After the next frame is painted (a timeout set in the frame's callback runs after its
         // paint): the page shows its heading before the editing app is even asked for.
@@ -121,7 +126,7 @@ pub fn App(
 
     let titled = challenge.clone();
     Effect::new(move || {
-        document().set_title(&page_title(&titled, router.route.get()));
+        document().set_title(&page_title(&titled, &router.route.get()));
     });
     let title = challenge.title.clone();
     let page = move || page(challenge.clone(), router.route.get());
@@ -135,7 +140,7 @@ pub fn App(
 fn page(challenge: Arc<Challenge>, route: Route) -> AnyView {
     match route {
         Route::Home => view! { <Home challenge /> }.into_any(),
-        Route::Topic(id) => match challenge.topic(id) {
+        Route::Topic(id) => match challenge.topic(&id) {
             Some(topic) => view! { <TopicPage topic=topic.clone() /> }.into_any(),
             None => not_found().into_any(),
         },
@@ -165,7 +170,7 @@ fn not_found() -> impl IntoView {
 
 /// The document title: the page's (a topic, answers, results), then the challenge's. The build
 /// step writes the same titles into the prerendered pages.
-fn page_title(challenge: &Challenge, route: Route) -> String {
+fn page_title(challenge: &Challenge, route: &Route) -> String {
     let title = &challenge.title;
     match route {
         Route::Topic(id) => challenge.topic(id).map_or_else(

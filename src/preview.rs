@@ -8,8 +8,10 @@
 
 use std::cell::RefCell;
 use std::collections::BTreeMap;
+use std::rc::Rc;
 
 use js_sys::Array;
+use leptos::prelude::*;
 use sre_model::site;
 use wasm_bindgen::prelude::*;
 use web_sys::{MessageEvent, Worker};
@@ -26,21 +28,44 @@ struct Client {
     next: u32,
 }
 
-thread_local! {
-    static CLIENT: RefCell<Client> = RefCell::new(Client::default());
+/// The preview's renderer, provided as context by the editing app: one worker for the page,
+/// started on first use. Copyable.
+#[derive(Debug, Clone, Copy)]
+pub struct Preview {
+    /// Shared with the worker's message handler, which outlives any one render.
+    client: StoredValue<Rc<RefCell<Client>>, LocalStorage>,
 }
 
-/// Renders `markdown`, written in the answer file `document`, to safe HTML and hands it to `done`.
-/// Starts the worker on first use. An error means the worker could not start.
-pub fn render(
-    document: &str,
-    markdown: &str,
-    done: impl FnOnce(String) + 'static,
-) -> Result<(), String> {
-    CLIENT.with(|client| {
-        let mut client = client.borrow_mut();
+impl Default for Preview {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Preview {
+    /// A renderer whose worker is not started yet.
+    pub fn new() -> Self {
+        Preview {
+            client: StoredValue::new_local(Rc::default()),
+        }
+    }
+
+    /// Renders `markdown`, written in the answer file `document`, to safe HTML and hands it to
+    /// `done`. Starts the worker on first use. An error means the worker could not start, or the
+    /// page is going away.
+    pub fn render(
+        &self,
+        document: &str,
+        markdown: &str,
+        done: impl FnOnce(String) + 'static,
+    ) -> Result<(), String> {
+        let shared = self
+            .client
+            .try_get_value()
+            .ok_or("the preview is closed: reload the page")?;
+        let mut client = shared.borrow_mut();
         if client.worker.is_none() {
-            client.worker = Some(start()?);
+            client.worker = Some(start(Rc::downgrade(&shared))?);
         }
         let id = client.next;
         client.next = client.next.wrapping_add(1);
@@ -56,7 +81,7 @@ pub fn render(
             client.queued.push(request);
         }
         Ok(())
-    })
+    }
 }
 
 fn post(client: &Client, request: &Array) {
@@ -65,28 +90,31 @@ fn post(client: &Client, request: &Array) {
     }
 }
 
-fn start() -> Result<Worker, String> {
+/// Starts the worker, whose replies go to `client` (weak: the handler must not keep the client
+/// alive, the worker holds the handler).
+fn start(client: std::rc::Weak<RefCell<Client>>) -> Result<Worker, String> {
     // A classic worker: Trunk's loader shim uses importScripts. Its URL is relative to the page's
     // base URL, like every file of the site.
     let worker = Worker::new(site::PREVIEW_WORKER)
         .map_err(|_| "the preview could not start (Web Workers are disabled?)".to_owned())?;
-    let on_message = Closure::<dyn FnMut(MessageEvent)>::new(|event: MessageEvent| {
+    let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
+        let Some(client) = client.upgrade() else {
+            return;
+        };
         let data = event.data();
         if data.as_string().as_deref() == Some("ready") {
-            CLIENT.with(|client| {
-                let mut client = client.borrow_mut();
-                client.ready = true;
-                for request in std::mem::take(&mut client.queued) {
-                    post(&client, &request);
-                }
-            });
+            let mut client = client.borrow_mut();
+            client.ready = true;
+            for request in std::mem::take(&mut client.queued) {
+                post(&client, &request);
+            }
             return;
         }
         let reply = Array::from(&data);
         let id = reply.get(0).as_f64().map_or(u32::MAX, |n| n as u32);
         let html = reply.get(1).as_string().unwrap_or_default();
         // Take the callback out before calling it: it may ask for another render.
-        let callback = CLIENT.with(|client| client.borrow_mut().callbacks.remove(&id));
+        let callback = client.borrow_mut().callbacks.remove(&id);
         if let Some(callback) = callback {
             callback(html);
         }

@@ -7,7 +7,7 @@ use leptos::prelude::*;
 use miniserde::Deserialize;
 
 use crate::challenge::Challenge;
-use crate::sync::{self, Sync};
+use crate::sync::Sync;
 
 /// The fields of an `sre-check.report/1` the site shows.
 #[derive(Debug, Clone, Deserialize)]
@@ -59,9 +59,9 @@ pub struct Check {
 pub type LatestReport = LocalResource<Result<Option<Arc<Report>>, String>>;
 
 /// Loads the latest report from the invite's server.
-pub fn load_latest() -> LatestReport {
-    LocalResource::new(|| async {
-        let Some(json) = sync::latest_report().await? else {
+pub fn load_latest(sync: Sync) -> LatestReport {
+    LocalResource::new(move || async move {
+        let Some(json) = sync.latest_report().await? else {
             return Ok(None);
         };
         miniserde::json::from_str::<Report>(&json)

@@ -9,11 +9,14 @@
 //! `If-Match: "<version it was based on>"` (`If-None-Match: *` for the first), so a write never
 //! replaces text this browser has not seen. A 412 is reconciled the same way: the server's text
 //! is taken over when this browser had no change of its own, else the candidate chooses
-//! ([`keep_mine`], [`use_theirs`]). Network failures, 5xx and 429 retry with exponential backoff
-//! (1 s doubling to 30 s, with jitter, at least `Retry-After`), and at once when the browser
-//! comes back online.
+//! ([`Sync::keep_mine`], [`Sync::use_theirs`]). Network failures, 5xx and 429 retry with
+//! exponential backoff (1 s doubling to 30 s, with jitter, at least `Retry-After`), and at once
+//! when the browser comes back online.
+//!
+//! The engine belongs to the [`Sync`] context (no global): it watches [`Answers::changes`] and
+//! the views call the context's methods, so the answers know nothing of the sync.
 
-use std::cell::{Cell, RefCell};
+use std::cell::Cell;
 use std::rc::Rc;
 use std::time::Duration;
 
@@ -49,25 +52,17 @@ pub enum SyncStatus {
     Submitted(String),
 }
 
-/// The sync's state for the views: copyable, provided as context.
+/// The sync: its state for the views, and the engine that sends the answers (when there is a
+/// server). Copyable, provided as context by the editing app; views read its signals and call
+/// its methods.
 #[derive(Debug, Clone, Copy)]
 pub struct Sync {
     /// Where it stands.
     pub status: RwSignal<SyncStatus>,
     /// The invited candidate's name, once the server said it.
     pub candidate: RwSignal<Option<String>>,
-}
-
-impl Sync {
-    /// Whether answers can still change.
-    pub fn is_open(&self) -> bool {
-        !matches!(self.status.get(), SyncStatus::Submitted(_))
-    }
-
-    /// Whether there is a server at all.
-    pub fn has_server(&self) -> bool {
-        self.status.get() != SyncStatus::LocalOnly
-    }
+    /// The engine, when there is an invite; owned by the reactive owner the sync started under.
+    engine: StoredValue<Option<Rc<Engine>>, LocalStorage>,
 }
 
 struct Engine {
@@ -83,123 +78,148 @@ struct Engine {
     timer: Cell<Option<TimeoutHandle>>,
 }
 
-thread_local! {
-    static ENGINE: RefCell<Option<Rc<Engine>>> = const { RefCell::new(None) };
-}
-
-fn engine() -> Option<Rc<Engine>> {
-    ENGINE.with(|e| e.borrow().clone())
-}
-
-/// Starts syncing `answers` with the invite's server, or reports that answers stay local.
-pub fn start(answers: &Answers, invite: Option<Invite>) -> Sync {
-    let sync = Sync {
-        status: RwSignal::new(SyncStatus::LocalOnly),
-        candidate: RwSignal::new(None),
-    };
-    let Some(invite) = invite else {
-        return sync;
-    };
-    sync.status.set(SyncStatus::Busy);
-    for (_, state) in answers.iter() {
-        state.sync.set(SlotSync::Waiting);
-    }
-    let engine = Rc::new(Engine {
-        api: Api::new(&invite),
-        answers: answers.clone(),
-        sync,
-        connected: Cell::new(false),
-        running: Cell::new(false),
-        again: Cell::new(false),
-        failures: Cell::new(0),
-        timer: Cell::new(None),
-    });
-    ENGINE.with(|e| *e.borrow_mut() = Some(engine));
-    // Back online: try at once, whatever the backoff said.
-    let _ = window_event_listener(leptos::ev::online, |_| retry_now());
-    schedule(Duration::ZERO);
-    sync
-}
-
-/// An answer was saved in this browser: send it after a pause (or at the next retry).
-pub fn changed() {
-    if let Some(engine) = engine() {
-        if engine.running.get() {
-            engine.again.set(true);
-        } else if engine.failures.get() == 0 {
-            schedule(SEND_DELAY);
+impl Sync {
+    /// Starts syncing `answers` with the invite's server, or reports that answers stay local.
+    /// Call under the owner that provides the context: the engine and its watch of the answers
+    /// live as long as it.
+    pub fn start(answers: &Answers, invite: Option<Invite>) -> Sync {
+        let sync = Sync {
+            status: RwSignal::new(SyncStatus::LocalOnly),
+            candidate: RwSignal::new(None),
+            engine: StoredValue::new_local(None),
+        };
+        let Some(invite) = invite else {
+            return sync;
+        };
+        sync.status.set(SyncStatus::Busy);
+        for (_, state) in answers.iter() {
+            state.sync.set(SlotSync::Waiting);
         }
+        let engine = Rc::new(Engine {
+            api: Api::new(&invite),
+            answers: answers.clone(),
+            sync,
+            connected: Cell::new(false),
+            running: Cell::new(false),
+            again: Cell::new(false),
+            failures: Cell::new(0),
+            timer: Cell::new(None),
+        });
+        sync.engine.set_value(Some(engine.clone()));
+        // An answer saved in this browser: send it after a pause (or at the next retry). Not at
+        // once: the first pass is scheduled below.
+        let changes = answers.changes();
+        Effect::watch(
+            move || changes.track(),
+            move |_, _, _| sync.changed(),
+            false,
+        );
+        // Back online: try at once, whatever the backoff said.
+        let _ = window_event_listener(leptos::ev::online, move |_| sync.retry_now());
+        engine.schedule(Duration::ZERO);
+        sync
     }
-}
 
-/// Tries at once, forgetting the backoff (the candidate asked, or the network came back).
-pub fn retry_now() {
-    if let Some(engine) = engine() {
-        engine.failures.set(0);
-        schedule(Duration::ZERO);
+    /// Whether answers can still change.
+    pub fn is_open(&self) -> bool {
+        !matches!(self.status.get(), SyncStatus::Submitted(_))
     }
-}
 
-fn schedule(delay: Duration) {
-    let Some(engine) = engine() else {
-        return;
-    };
-    if let Some(timer) = engine.timer.take() {
-        timer.clear();
+    /// Whether there is a server at all.
+    pub fn has_server(&self) -> bool {
+        self.status.get() != SyncStatus::LocalOnly
     }
-    let timer = set_timeout_with_handle(|| spawn_local(run()), delay).ok();
-    engine.timer.set(timer);
-}
 
-/// Runs passes until one finds nothing new to send, then decides when to look again.
-async fn run() {
-    let Some(engine) = engine() else {
-        return;
-    };
-    if engine.running.replace(true) {
-        engine.again.set(true);
-        return;
+    fn engine(&self) -> Option<Rc<Engine>> {
+        self.engine.try_get_value().flatten()
     }
-    let outcome = loop {
-        engine.again.set(false);
-        engine.sync.status.set(SyncStatus::Busy);
-        let outcome = engine.pass().await;
-        if outcome.is_err() || !engine.again.get() {
-            break outcome;
-        }
-    };
-    engine.running.set(false);
-    let status = match outcome {
-        Ok(()) => {
-            engine.failures.set(0);
-            let waiting = engine.answers.iter().any(|(_, s)| {
-                matches!(
-                    s.sync.get_untracked(),
-                    SlotSync::Conflict { .. } | SlotSync::Refused(_)
-                )
-            });
-            if waiting {
-                SyncStatus::NeedsYou
-            } else {
-                SyncStatus::Synced
+
+    /// An answer was saved in this browser: send it after a pause (or at the next retry).
+    fn changed(&self) {
+        if let Some(engine) = self.engine() {
+            if engine.running.get() {
+                engine.again.set(true);
+            } else if engine.failures.get() == 0 {
+                engine.schedule(SEND_DELAY);
             }
         }
-        Err(Failure::Retry { reason, after }) => {
-            let failures = engine.failures.get();
-            engine.failures.set(failures + 1);
-            schedule(backoff(failures, after));
-            SyncStatus::Retrying(reason)
+    }
+
+    /// Tries at once, forgetting the backoff (the candidate asked, or the network came back).
+    pub fn retry_now(&self) {
+        if let Some(engine) = self.engine() {
+            engine.failures.set(0);
+            engine.schedule(Duration::ZERO);
         }
-        Err(Failure::Submitted(_)) => {
-            // The server knows when; `GET /me` tells on the next visit.
-            SyncStatus::Submitted(String::new())
+    }
+
+    /// The candidate keeps their text over the server's version: it is sent to replace that
+    /// version.
+    pub fn keep_mine(&self, id: &str) {
+        if let Some((state, _, _)) = self.resolve_conflict(id) {
+            state.sync.set(SlotSync::Waiting);
+            self.retry_now();
         }
-        Err(Failure::Unauthorized(reason) | Failure::Refused(reason)) => {
-            SyncStatus::Stopped(reason)
+    }
+
+    /// The candidate takes the server's text: it replaces theirs in this browser.
+    pub fn use_theirs(&self, id: &str) {
+        if let Some((state, version, text)) = self.resolve_conflict(id) {
+            if let Some(engine) = self.engine() {
+                engine.answers.replace(id, text);
+            }
+            state.sync.set(SlotSync::Synced(version));
         }
-    };
-    if !matches!(engine.sync.status.get_untracked(), SyncStatus::Submitted(_)) {
-        engine.sync.status.set(status);
+    }
+
+    /// Ends the conflict of slot `id`, if it has one: the server's version becomes the one this
+    /// browser knows (the next write is based on it). Returns the slot's state and the server's
+    /// version and text.
+    fn resolve_conflict(&self, id: &str) -> Option<(AnswerState, i64, String)> {
+        let engine = self.engine()?;
+        let (_, state) = engine.answers.get(id)?;
+        let SlotSync::Conflict { version, text } = state.sync.get_untracked() else {
+            return None;
+        };
+        let hash = text_hash(&text);
+        storage::set_synced(id, Some(Synced { version, hash }));
+        Some((*state, version, text))
+    }
+
+    /// Sends what waits, then submits. The error says what stops the submission.
+    pub async fn submit(self) -> Result<String, String> {
+        let engine = self
+            .engine()
+            .ok_or("there is no server to submit to: export your answers instead")?;
+        engine.answers.flush();
+        engine.failures.set(0);
+        engine.pass().await.map_err(|f| describe(&f))?;
+        let waiting: Vec<String> = engine
+            .answers
+            .iter()
+            .filter(|(slot, state)| {
+                engine.answers.is_stored(&slot.id)
+                    && !matches!(state.sync.get_untracked(), SlotSync::Synced(_))
+            })
+            .map(|(slot, _)| slot.file.clone())
+            .collect();
+        if !waiting.is_empty() {
+            return Err(format!(
+                "these answers are not on the server yet: {}. Resolve what they show, then submit",
+                waiting.join(", ")
+            ));
+        }
+        let at = engine.api.submit().await.map_err(|f| describe(&f))?;
+        self.status.set(SyncStatus::Submitted(at.clone()));
+        Ok(at)
+    }
+
+    /// The latest uploaded report's JSON, if the candidate has a server and uploaded one.
+    pub async fn latest_report(self) -> Result<Option<String>, String> {
+        let Some(engine) = self.engine() else {
+            return Ok(None);
+        };
+        engine.api.latest_report().await.map_err(|f| describe(&f))
     }
 }
 
@@ -213,6 +233,65 @@ fn backoff(failures: u32, retry_after: Option<u32>) -> Duration {
 }
 
 impl Engine {
+    /// Starts a pass after `delay`, replacing the one scheduled before.
+    fn schedule(self: &Rc<Self>, delay: Duration) {
+        if let Some(timer) = self.timer.take() {
+            timer.clear();
+        }
+        let engine = self.clone();
+        let timer = set_timeout_with_handle(move || spawn_local(engine.run()), delay).ok();
+        self.timer.set(timer);
+    }
+
+    /// Runs passes until one finds nothing new to send, then decides when to look again.
+    async fn run(self: Rc<Self>) {
+        if self.running.replace(true) {
+            self.again.set(true);
+            return;
+        }
+        let outcome = loop {
+            self.again.set(false);
+            self.sync.status.set(SyncStatus::Busy);
+            let outcome = self.pass().await;
+            if outcome.is_err() || !self.again.get() {
+                break outcome;
+            }
+        };
+        self.running.set(false);
+        let status = match outcome {
+            Ok(()) => {
+                self.failures.set(0);
+                let waiting = self.answers.iter().any(|(_, s)| {
+                    matches!(
+                        s.sync.get_untracked(),
+                        SlotSync::Conflict { .. } | SlotSync::Refused(_)
+                    )
+                });
+                if waiting {
+                    SyncStatus::NeedsYou
+                } else {
+                    SyncStatus::Synced
+                }
+            }
+            Err(Failure::Retry { reason, after }) => {
+                let failures = self.failures.get();
+                self.failures.set(failures + 1);
+                self.schedule(backoff(failures, after));
+                SyncStatus::Retrying(reason)
+            }
+            Err(Failure::Submitted(_)) => {
+                // The server knows when; `GET /me` tells on the next visit.
+                SyncStatus::Submitted(String::new())
+            }
+            Err(Failure::Unauthorized(reason) | Failure::Refused(reason)) => {
+                SyncStatus::Stopped(reason)
+            }
+        };
+        if !matches!(self.sync.status.get_untracked(), SyncStatus::Submitted(_)) {
+            self.sync.status.set(status);
+        }
+    }
+
     async fn pass(&self) -> Result<(), Failure> {
         if !self.connected.get() {
             let me = self.api.me().await?;
@@ -336,72 +415,6 @@ impl Engine {
             });
         }
     }
-}
-
-/// The candidate keeps their text over the server's version: it is sent to replace that version.
-pub fn keep_mine(id: &str) {
-    if let Some((state, _, _)) = resolve_conflict(id) {
-        state.sync.set(SlotSync::Waiting);
-        retry_now();
-    }
-}
-
-/// The candidate takes the server's text: it replaces theirs in this browser.
-pub fn use_theirs(id: &str) {
-    if let Some((state, version, text)) = resolve_conflict(id) {
-        if let Some(engine) = engine() {
-            engine.answers.replace(id, text);
-        }
-        state.sync.set(SlotSync::Synced(version));
-    }
-}
-
-/// Ends the conflict of slot `id`, if it has one: the server's version becomes the one this
-/// browser knows (the next write is based on it). Returns the slot's state and the server's
-/// version and text.
-fn resolve_conflict(id: &str) -> Option<(AnswerState, i64, String)> {
-    let engine = engine()?;
-    let (_, state) = engine.answers.get(id)?;
-    let SlotSync::Conflict { version, text } = state.sync.get_untracked() else {
-        return None;
-    };
-    let hash = text_hash(&text);
-    storage::set_synced(id, Some(Synced { version, hash }));
-    Some((*state, version, text))
-}
-
-/// Sends what waits, then submits. The error says what stops the submission.
-pub async fn submit() -> Result<String, String> {
-    let engine = engine().ok_or("there is no server to submit to: export your answers instead")?;
-    engine.answers.flush();
-    engine.failures.set(0);
-    engine.pass().await.map_err(|f| describe(&f))?;
-    let waiting: Vec<String> = engine
-        .answers
-        .iter()
-        .filter(|(slot, state)| {
-            engine.answers.is_stored(&slot.id)
-                && !matches!(state.sync.get_untracked(), SlotSync::Synced(_))
-        })
-        .map(|(slot, _)| slot.file.clone())
-        .collect();
-    if !waiting.is_empty() {
-        return Err(format!(
-            "these answers are not on the server yet: {}. Resolve what they show, then submit",
-            waiting.join(", ")
-        ));
-    }
-    let at = engine.api.submit().await.map_err(|f| describe(&f))?;
-    engine.sync.status.set(SyncStatus::Submitted(at.clone()));
-    Ok(at)
-}
-
-/// The latest uploaded report's JSON, if the candidate has a server and uploaded one.
-pub async fn latest_report() -> Result<Option<String>, String> {
-    let Some(engine) = engine() else {
-        return Ok(None);
-    };
-    engine.api.latest_report().await.map_err(|f| describe(&f))
 }
 
 /// A failure in words for the candidate.

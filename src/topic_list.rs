@@ -1,4 +1,4 @@
-//! The six topics as cards: Roman numeral, title (a link to the topic's page), objective, and the
+//! The topics as cards: Roman numeral, title (a link to the topic's page), objective, and the
 //! candidate's progress: answers written, and the checks of the latest uploaded report.
 
 use std::sync::Arc;
@@ -23,15 +23,15 @@ pub fn TopicList(
         .map(|topic| {
             view! {
                 <li class="topic">
-                    <a href=site::topic_route(topic.id)>
+                    <a href=site::topic_route(&topic.id)>
                         <span class="roman">{topic.roman()} "."</span>
                         " "
                         <span class="topic-title">{topic.title.clone()}</span>
                     </a>
                     <p>{topic.objective.clone()}</p>
                     // Filled by the editing app: [`progress`].
-                    <p class="progress" data-edit=Part::Progress(topic.id).kind()
-                        data-topic=topic.id.as_str()></p>
+                    <p class="progress" data-edit=Part::Progress(topic.id.clone()).kind()
+                        data-topic=topic.id.to_string()></p>
                 </li>
             }
         })
@@ -58,7 +58,7 @@ pub fn progress(topic: &TopicSummary) -> impl IntoView + use<> {
             .filter(|(slot, state)| state.text.with(|t| slot.is_answered(t)))
             .count()
     };
-    let id = topic.id.as_str();
+    let id = topic.id.to_string();
     let checks = move || {
         let report = report.get()?.ok()??;
         let run = report.topics.iter().find(|t| t.id == id)?;

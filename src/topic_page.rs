@@ -31,24 +31,24 @@ pub fn TopicPage(
         }
     });
     let files = (!topic.files.is_empty()).then(|| {
-        let list = Part::Files(topic.id);
+        let list = Part::Files(topic.id.clone());
         view! {
             <section class="files" aria-labelledby="files-title">
                 <h2 id="files-title">"Files for this topic"</h2>
                 <p>"They are in the starter kit too, in the same folders."</p>
                 // The editing app mounts the list and its viewer here (`crate::editing`).
-                <div data-edit=list.kind() data-topic=list.topic()></div>
+                <div data-edit=list.kind() data-topic=list.topic().map(str::to_owned)></div>
                 <p class="status edit-loading" role="status">"Loading the list of files…"</p>
             </section>
         }
     });
-    let editors = Part::Editors(topic.id);
+    let editors = Part::Editors(topic.id.clone());
     let answers = (!topic.slots.is_empty()).then(|| {
         view! {
             <section class="answers" aria-labelledby="answers-title">
                 <h2 id="answers-title">"Your answer"</h2>
                 // The editing app mounts the editors here (`crate::editing`).
-                <div data-edit=editors.kind() data-topic=editors.topic()></div>
+                <div data-edit=editors.kind() data-topic=editors.topic().map(str::to_owned)></div>
                 <p class="status edit-loading" role="status">"Loading the editor…"</p>
             </section>
         }
@@ -62,7 +62,7 @@ pub fn TopicPage(
                     let _ = window().print();
                 }>"Print this topic"</button>
             </p>
-            <Fragment url=site::topic_fragment(topic.id) what="this topic" />
+            <Fragment url=site::topic_fragment(&topic.id) what="this topic" />
             {criteria}
             {files}
             {answers}

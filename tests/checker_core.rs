@@ -1,20 +1,10 @@
-//! sre-check's core against the real Docker engine: the answers fixtures, and Ctrl-C in the middle
-//! of a Docker build leaves nothing behind.
+//! sre-check's core against the real Docker engine: Ctrl-C in the middle of a Docker build leaves
+//! nothing behind. (Every topic's fixtures, the answer-only ones too, run in checker_topics.)
 
 use std::process::Command;
 use std::time::{Duration, Instant};
 
 use sre_e2e::checker::{self, BackgroundRun, containers_with_label, sre_check_bin};
-
-#[test]
-fn leadership_fixtures() {
-    checker::check_all("leadership", 2).unwrap();
-}
-
-#[test]
-fn feedback_fixtures() {
-    checker::check_all("feedback", 2).unwrap();
-}
 
 fn docker_stdout(args: &[&str]) -> String {
     let out = Command::new("docker")
@@ -89,10 +79,6 @@ fn ctrl_c_during_a_build_stops_the_run_and_removes_its_containers() {
     let report = std::fs::read(work.join(".sre-check/report.json"))
         .expect("an interrupted run still writes its report");
     let report = sre_model::Report::from_json(&report).unwrap();
-    let build = report.topics[0]
-        .checks
-        .iter()
-        .find(|c| c.id == "build")
-        .unwrap();
+    let build = checker::first_topic_check(&report, "build");
     assert_eq!(build.status, sre_model::Status::Error, "{build:?}");
 }

@@ -336,6 +336,9 @@ async fn a_reviewer_reads_scores_and_exports_a_candidate() -> Result<()> {
 
         // The export, from the list.
         page::click(&client, ".breadcrumb a").await?;
+        // The file is read from its blob: the page's Content-Security-Policy (connect-src
+        // 'self') lets no script fetch a blob: URL.
+        page::catch_downloads(&client).await?;
         wait::element(&client, "button.export-csv")
             .await?
             .click()
@@ -344,8 +347,10 @@ async fn a_reviewer_reads_scores_and_exports_a_candidate() -> Result<()> {
         let csv = client
             .execute_async(
                 "const done = arguments[arguments.length - 1];
-                 fetch(document.querySelector(\"a.export-file[download='scores.csv']\").href)
-                   .then(r => r.text()).then(done, e => done('fetch failed: ' + e));",
+                 const href = document.querySelector(\"a.export-file[download='scores.csv']\").href;
+                 const blob = window.__blobs[href];
+                 blob ? blob.text().then(done, e => done('read failed: ' + e))
+                      : done('no blob was made for ' + href);",
                 vec![],
             )
             .await?;

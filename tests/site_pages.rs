@@ -89,9 +89,9 @@ async fn every_topic_page_renders_its_headings_criteria_files_editors_and_images
         for topic in &manifest.topics {
             // A deep link, as a bookmark or a shared link opens it.
             client
-                .goto(&server.url(&format!("/{}/", site::topic_route(topic.id))))
+                .goto(&server.url(&format!("/{}/", site::topic_route(&topic.id))))
                 .await?;
-            let fragment = std::fs::read_to_string(dist.join(site::topic_fragment(topic.id)))
+            let fragment = std::fs::read_to_string(dist.join(site::topic_fragment(&topic.id)))
                 .context("reading the topic fragment")?;
             let expected = fragment_headings(&fragment);
             ensure!(
@@ -153,7 +153,7 @@ async fn a_file_opens_in_the_viewer_with_line_numbers_and_downloads() -> Result<
     let text = std::fs::read_to_string(dist.join(site::file_url(&file)))?;
     with_browser(|client| async move {
         client
-            .goto(&server.url(&format!("/{}", site::page_file(&site::topic_route(topic.id)))))
+            .goto(&server.url(&format!("/{}", site::page_file(&site::topic_route(&topic.id)))))
             .await?;
         let index = topic.files.iter().position(|f| *f == file).unwrap_or(0) + 1;
         click(

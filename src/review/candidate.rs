@@ -7,7 +7,7 @@ use leptos::prelude::*;
 
 use super::answer::AnswerBlock;
 use super::checks::{counts_text, topic_checks};
-use super::data::{CandidatePage as Page, ReportSummary, TopicView};
+use super::data::{CandidatePage as Page, ReportSummary, Storage, TopicView};
 use super::failure_view;
 use super::loader::REVIEW_ROUTE;
 use super::nav::candidate_href;
@@ -68,10 +68,26 @@ fn whole(id: &str, page: &Page) -> impl IntoView {
             {person.expires_at.clone().map(|s| view! { <dt>"Invite expires"</dt><dd>{s}</dd> })}
             <dt>"Last activity"</dt><dd>{page.last_activity_at.clone().unwrap_or_else(|| "none".to_owned())}</dd>
             <dt>"Reports"</dt><dd>{report_line(page.reports, page.report.as_ref())}</dd>
+            {page.storage.as_ref().map(|s| view! { <dt>"Storage"</dt><dd>{storage_line(s)}</dd> })}
         </dl>
         <nav class="topic-index" aria-label="Topics"><ol>{contents}</ol></nav>
         {topics}
     }
+}
+
+/// "1.2 of 100 MiB, 340 of 20000 answer versions, 3 of 1000 reports".
+fn storage_line(storage: &Storage) -> String {
+    let (used, limits) = (&storage.usage, &storage.limits);
+    let mib = |bytes: u64| bytes as f64 / (1024.0 * 1024.0);
+    format!(
+        "{:.1} of {:.0} MiB, {} of {} answer versions, {} of {} reports",
+        mib(used.bytes),
+        mib(limits.bytes),
+        used.answer_versions,
+        limits.answer_versions,
+        used.reports,
+        limits.reports
+    )
 }
 
 fn report_line(count: u64, latest: Option<&ReportSummary>) -> AnyView {

@@ -127,8 +127,30 @@ pub struct CandidatePage {
     pub report: Option<ReportSummary>,
     /// How many reports they uploaded.
     pub reports: u64,
+    /// What they stored against their quota (absent from servers before it).
+    pub storage: Option<Storage>,
     /// Every topic, in challenge order.
     pub topics: Vec<TopicView>,
+}
+
+/// A candidate's storage: what they stored and the server's limits.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Storage {
+    /// Stored so far.
+    pub usage: StorageCounts,
+    /// The per-candidate limits.
+    pub limits: StorageCounts,
+}
+
+/// Bytes (answers and reports), answer versions and reports.
+#[derive(Debug, Clone, Deserialize)]
+pub struct StorageCounts {
+    /// Bytes of answer text (every version) and report bodies.
+    pub bytes: u64,
+    /// Answer versions.
+    pub answer_versions: u64,
+    /// Reports.
+    pub reports: u64,
 }
 
 /// One topic of the candidate page.

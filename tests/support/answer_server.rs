@@ -2,7 +2,7 @@
 //! enough to test the site's sync (versions, preconditions, conflicts, submission, outages)
 //! without building the real server.
 //!
-//! It follows the contract of `/api/v1` (ARCHITECTURE.md, crates/intake/README.md): bearer token
+//! It follows the contract of `/api/v1` (docs/ARCHITECTURE.md, crates/intake/README.md): bearer token
 //! on every call; `GET /me`; `GET /answers/{slot}` with its `ETag`; `PUT /answers/{slot}` with
 //! `If-None-Match: *` for the first version and `If-Match: "<version>"` after, 412 with
 //! `{current: {version}}` on a mismatch, 428 without a precondition, 409 after submission, a

@@ -1,7 +1,7 @@
 //! Headless Chromium driven through chromedriver, one pair per test.
 //!
 //! chromedriver runs on a free loopback port in a process group of its own; Chromium gets the
-//! flags this machine needs (ENVIRONMENT.md: as root, no sandbox, no background networking on a
+//! flags this machine needs (docs/TOOLCHAIN.md: as root, no sandbox, no background networking on a
 //! closed network) and a fresh profile. [`with_browser`] always ends the session and kills the
 //! group, also when the test fails or panics.
 

@@ -1,8 +1,9 @@
-//! Running `sre-check` on fixtures, Exercism style: every folder under
-//! `tests/fixtures/solutions/<topic>/` and `tests/fixtures/broken/<topic>/<case>/` is an overlay
-//! copied onto a fresh `sre-check init` directory, with an `expected.json` saying what the checker
-//! must conclude. Adding a case is adding a folder. A broken case can also start from another
-//! fixture (`base`) and make small text edits to it (`edit`): see [`Expected`].
+//! Running `sre-check` on fixtures, Exercism style: each topic has one tree,
+//! `tests/fixtures/<topic>/solution/` and `tests/fixtures/<topic>/broken/<case>/`, and every folder
+//! in it is an overlay copied onto a fresh `sre-check init` directory, with an `expected.json`
+//! saying what the checker must conclude. Adding a case is adding a folder; the harness
+//! (tests/checker_topics.rs) finds every topic of the manifest. A broken case can also start from
+//! another fixture (`base`) and make small text edits to it (`edit`): see [`Expected`].
 //!
 //! `expected.json`:
 //! ```json
@@ -17,7 +18,7 @@
 //! `delete` removes starter files before the run.
 //!
 //! A broken case that differs from the solution by a line or two says only that:
-//! `"base": "solutions/os"` overlays that fixture first, and
+//! `"base": "os/solution"` overlays that fixture first, and
 //! `"edit": [{ "file": "packaging/postrm", "from": "exit 0", "to": "exit 1" }]` then replaces text
 //! that must occur exactly once (so an edit that no longer applies fails loudly).
 //!
@@ -44,7 +45,7 @@ pub struct Expected {
     pub exit: i32,
     /// Status of each check of the topic, by check id.
     pub checks: BTreeMap<String, String>,
-    /// A fixture folder overlaid first, relative to tests/fixtures (e.g. `solutions/monitoring`):
+    /// A fixture folder overlaid first, relative to tests/fixtures (e.g. `monitoring/solution`):
     /// a broken case is then the reference solution plus its one mistake.
     #[serde(default)]
     pub base: Option<String>,
@@ -81,7 +82,7 @@ pub struct Edit {
 /// A fixture folder: an overlay and its expectations.
 #[derive(Debug)]
 pub struct Fixture {
-    /// `solutions/iac` or `broken/iac/starter`.
+    /// `iac/solution` or `iac/broken/starter`.
     pub name: String,
     /// The overlay folder.
     pub dir: PathBuf,
@@ -106,27 +107,104 @@ pub fn sre_check_bin() -> PathBuf {
     bin
 }
 
+/// Where every topic's fixtures live: `<this>/<topic>/solution`, `<this>/<topic>/broken/<case>`.
+pub fn fixtures_root() -> PathBuf {
+    repo_root().join("tests/fixtures")
+}
+
+/// Ids of the topics the checker has a suite of machine checks for: the ones whose fixtures
+/// must be complete. Read from the checker's registry (`sre_check::topics::registry`); a topic
+/// with only written answers has no suite there (the generic answer check serves it).
+pub fn checked_topics() -> Vec<String> {
+    sre_check::topics::registry()
+        .iter()
+        .map(|suite| suite.topic().to_owned())
+        .collect()
+}
+
+/// Names of the folders directly under `dir`, sorted; none when `dir` does not exist.
+pub fn subfolders(dir: &Path) -> anyhow::Result<Vec<String>> {
+    if !dir.is_dir() {
+        return Ok(Vec::new());
+    }
+    let mut names = Vec::new();
+    for entry in std::fs::read_dir(dir).with_context(|| format!("listing {}", dir.display()))? {
+        let entry = entry?;
+        if entry.file_type()?.is_dir() {
+            names.push(entry.file_name().to_string_lossy().into_owned());
+        }
+    }
+    names.sort();
+    Ok(names)
+}
+
+/// What is missing or stray under `root` (the fixtures folder), one message each: a topic the
+/// checker checks (`checked`) needs `<topic>/solution/expected.json` and at least one
+/// `<topic>/broken/<case>/`; the checker must check no topic the manifest (`topics`) lacks; every
+/// folder under `root` is a manifest topic holding only `solution/` and `broken/`.
+pub fn completeness(
+    topics: &[String],
+    checked: &[String],
+    root: &Path,
+) -> anyhow::Result<Vec<String>> {
+    let mut problems = Vec::new();
+    for id in checked {
+        if !topics.contains(id) {
+            problems.push(format!(
+                "the checker has a suite for topic `{id}`, which content/challenge.toml does not \
+                 list: add the topic to the manifest or remove its suite"
+            ));
+        }
+    }
+    for id in topics.iter().filter(|id| checked.contains(id)) {
+        let dir = root.join(id);
+        if !dir.join("solution/expected.json").is_file() {
+            problems.push(format!(
+                "{id}: no solution fixture: add {}/solution/ (the reference solution's files and \
+                 an expected.json where every check passes)",
+                dir.display()
+            ));
+        }
+        if subfolders(&dir.join("broken"))?.is_empty() {
+            problems.push(format!(
+                "{id}: no broken case: add {}/broken/<case>/ with a mistake and an expected.json \
+                 naming the check it fails",
+                dir.display()
+            ));
+        }
+    }
+    for folder in subfolders(root)? {
+        if !topics.contains(&folder) {
+            problems.push(format!(
+                "{}: `{folder}` is not a topic of content/challenge.toml, so its fixtures never run",
+                root.join(&folder).display()
+            ));
+            continue;
+        }
+        for entry in std::fs::read_dir(root.join(&folder))? {
+            let name = entry?.file_name().to_string_lossy().into_owned();
+            if name != "solution" && name != "broken" {
+                problems.push(format!(
+                    "{}: a topic's fixtures folder holds only solution/ and broken/<case>/",
+                    root.join(&folder).join(&name).display()
+                ));
+            }
+        }
+    }
+    Ok(problems)
+}
+
 /// Every fixture of a topic: its solution, then its broken cases in name order.
 pub fn fixtures(topic: &str) -> anyhow::Result<Vec<Fixture>> {
-    let root = repo_root().join("tests/fixtures");
+    let root = fixtures_root().join(topic);
     let mut dirs = Vec::new();
-    let solution = root.join("solutions").join(topic);
+    let solution = root.join("solution");
     if solution.is_dir() {
-        dirs.push((format!("solutions/{topic}"), solution));
+        dirs.push((format!("{topic}/solution"), solution));
     }
-    let broken = root.join("broken").join(topic);
-    if broken.is_dir() {
-        let mut cases: Vec<_> = std::fs::read_dir(&broken)?
-            .filter_map(Result::ok)
-            .filter(|e| e.path().is_dir())
-            .map(|e| e.file_name().to_string_lossy().into_owned())
-            .collect();
-        cases.sort();
-        dirs.extend(
-            cases
-                .into_iter()
-                .map(|c| (format!("broken/{topic}/{c}"), broken.join(c))),
-        );
+    let broken = root.join("broken");
+    for case in subfolders(&broken)? {
+        dirs.push((format!("{topic}/broken/{case}"), broken.join(case)));
     }
     dirs.into_iter()
         .map(|(name, dir)| {
@@ -163,7 +241,7 @@ pub fn init_work() -> anyhow::Result<(tempfile::TempDir, PathBuf)> {
 pub fn prepare(fixture: &Fixture) -> anyhow::Result<tempfile::TempDir> {
     let (tmp, work) = init_work()?;
     if let Some(base) = &fixture.expected.base {
-        overlay(&repo_root().join("tests/fixtures").join(base), &work)
+        overlay(&fixtures_root().join(base), &work)
             .with_context(|| format!("{}: overlaying its base {base}", fixture.name))?;
     }
     overlay(&fixture.dir, &work)?;
@@ -316,16 +394,6 @@ pub fn check_fixture(topic: &str, fixture: &Fixture) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Runs every fixture of a topic, `jobs` at a time, and fails with all mismatches at once.
-pub fn check_all(topic: &str, jobs: usize) -> anyhow::Result<()> {
-    let fixtures = fixtures(topic)?;
-    ensure!(
-        !fixtures.is_empty(),
-        "no fixtures for topic {topic} under tests/fixtures"
-    );
-    check_fixtures(topic, &fixtures, jobs)
-}
-
 /// Runs the given fixtures of a topic, `jobs` at a time, and fails with all mismatches at once.
 pub fn check_fixtures(topic: &str, fixtures: &[Fixture], jobs: usize) -> anyhow::Result<()> {
     let next = std::sync::atomic::AtomicUsize::new(0);
@@ -365,6 +433,38 @@ pub fn check_fixtures(topic: &str, fixtures: &[Fixture], jobs: usize) -> anyhow:
         failures.join("\n\n")
     );
     Ok(())
+}
+
+/// The check `id` of the report's first topic (a report of one `--topic` run); panics, naming the
+/// check, when the report lacks it.
+pub fn first_topic_check(report: &Report, id: &str) -> sre_model::CheckResult {
+    report
+        .topics
+        .first()
+        .and_then(|t| t.checks.iter().find(|c| c.id == id))
+        .unwrap_or_else(|| panic!("check {id} is not in the report: {report:?}"))
+        .clone()
+}
+
+/// `docker compose --project-name <project> build` in `dir`, once before a topic's cases start, so
+/// they find every layer cached instead of each building the same images; prints its time.
+pub fn compose_build_once(dir: &Path, project: &str) {
+    let started = Instant::now();
+    let status = Command::new("docker")
+        .args(["compose", "--project-name", project, "build", "--quiet"])
+        .current_dir(dir)
+        .status()
+        .expect("docker compose runs");
+    assert!(
+        status.success(),
+        "building the images of {} failed",
+        dir.display()
+    );
+    eprintln!(
+        "built the images of {} in {:.0} s",
+        dir.display(),
+        started.elapsed().as_secs_f64()
+    );
 }
 
 /// Ids of containers that carry `label` (`key=value`), running or not.

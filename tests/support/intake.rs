@@ -10,6 +10,8 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 use serde_json::Value;
+use sre_model::report::{ChallengeRef, CheckResult, Host, REPORT_SCHEMA, Report, Signal, Tool};
+use sre_model::{Status, TopicReport};
 
 use crate::postgres::Postgres;
 
@@ -79,12 +81,31 @@ impl Intake {
         listen: &str,
         extra: &[&str],
     ) -> anyhow::Result<Intake> {
+        Intake::spawn(bin, backend, listen, extra, "info,access=warn")
+    }
+
+    /// Like [`Intake::start`], logging every request too (the access log is off otherwise).
+    pub fn start_with_access_log(
+        bin: &Path,
+        backend: &Backend,
+        extra: &[&str],
+    ) -> anyhow::Result<Intake> {
+        Intake::spawn(bin, backend, "127.0.0.1:0", extra, "info")
+    }
+
+    fn spawn(
+        bin: &Path,
+        backend: &Backend,
+        listen: &str,
+        extra: &[&str],
+        log_filter: &str,
+    ) -> anyhow::Result<Intake> {
         let mut child = Command::new(bin)
             .arg("serve")
             .args(["--listen", listen])
             .args(backend.args())
             .args(extra)
-            .env("RUST_LOG", "info,access=warn")
+            .env("RUST_LOG", log_filter)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
@@ -378,4 +399,53 @@ pub fn find<'a>(list: &'a Value, key: &str, wanted: &str) -> &'a Value {
         .iter()
         .find(|item| item[key] == wanted)
         .unwrap_or(&NULL)
+}
+
+/// A valid sre-check report (two topics, a failed check); `evidence` makes reports with different
+/// digests.
+pub fn sample_report(evidence: &str) -> Report {
+    let check = |id: &str, status| CheckResult {
+        id: id.to_owned(),
+        title: format!("{id} check"),
+        status,
+        duration_ms: 40,
+        evidence: evidence.to_owned(),
+        hint: (status == Status::Fail).then(|| "use become on the apt task only".to_owned()),
+    };
+    let rollback = Signal {
+        id: "rollback".to_owned(),
+        label: "Risks and rollback".to_owned(),
+        present: true,
+    };
+    Report {
+        schema: REPORT_SCHEMA.to_owned(),
+        tool: Tool {
+            name: "sre-check".to_owned(),
+            version: "0.1.0".to_owned(),
+        },
+        challenge: ChallengeRef {
+            version: "1.0.0".to_owned(),
+            digest: "sha256:00".to_owned(),
+        },
+        host: Host {
+            os: "linux x86_64".to_owned(),
+            docker: None,
+            compose: None,
+        },
+        started_at: "2026-11-29T06:00:00.000Z".to_owned(),
+        finished_at: "2026-11-29T06:02:00.000Z".to_owned(),
+        files: vec![],
+        topics: vec![
+            TopicReport::new(
+                "iac".parse().expect("a topic id"),
+                vec![check("answers", Status::Pass), check("build", Status::Fail)],
+                vec![],
+            ),
+            TopicReport::new(
+                "leadership".parse().expect("a topic id"),
+                vec![check("answers", Status::Pass)],
+                vec![rollback],
+            ),
+        ],
+    }
 }

@@ -5,6 +5,7 @@
 //! - [`static_server`]: serves a folder on a free loopback port, like any static host.
 //! - [`browser`]: chromedriver + headless Chromium with this machine's flags, one per test.
 //! - [`wait`]: polling the page until an element or a text appears.
+//! - [`csp`]: the Content-Security-Policy's violations in a page, and injected script.
 //! - [`page`]: clicking, typing, catching downloads and stray scripts in the site.
 //! - [`answer_server`]: sre-intake's candidate API in miniature, serving the site too.
 //! - [`postgres`]: a throwaway PostgreSQL server.
@@ -13,6 +14,7 @@
 pub mod answer_server;
 pub mod browser;
 pub mod checker;
+pub mod csp;
 pub mod intake;
 pub mod page;
 pub mod postgres;

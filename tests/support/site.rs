@@ -71,18 +71,35 @@ pub fn rebuilt_with_content(edit: impl FnOnce(&Path) -> Result<()>) -> Result<te
         .path()
         .to_str()
         .context("content path is not UTF-8")?;
-    for args in [
-        vec!["xtask", "render", "--content", content_arg, "--out", out],
-        vec!["xtask", "pages", "--out", out],
-    ] {
-        let status = std::process::Command::new(env!("CARGO"))
-            .args(&args)
-            .current_dir(repo_root())
-            .status()
-            .with_context(|| format!("running cargo {}", args.join(" ")))?;
-        if !status.success() {
-            bail!("cargo {} failed: {status}", args.join(" "));
-        }
-    }
+    xtask(&["render", "--content", content_arg, "--out", out], &[])?;
+    xtask(&["pages", "--out", out], &[])?;
     Ok(site)
+}
+
+/// A copy of the built site whose pages allow invites to name `servers` (origins, separated by
+/// spaces) besides the site's own, as `SRE_SITE_SERVERS=<servers> trunk build` makes them (the
+/// real build step, `cargo xtask pages`, writes the list and the policy).
+pub fn rebuilt_with_servers(servers: &str) -> Result<tempfile::TempDir> {
+    let site = copy_of(&built_dist()?)?;
+    let out = site.path().to_str().context("site path is not UTF-8")?;
+    xtask(
+        &["pages", "--out", out],
+        &[(sre_model::browser_policy::SERVERS_ENV, servers)],
+    )?;
+    Ok(site)
+}
+
+/// Runs `cargo xtask <args>` at the repository root with `env` added.
+fn xtask(args: &[&str], env: &[(&str, &str)]) -> Result<()> {
+    let status = std::process::Command::new(env!("CARGO"))
+        .arg("xtask")
+        .args(args)
+        .envs(env.iter().copied())
+        .current_dir(repo_root())
+        .status()
+        .with_context(|| format!("running cargo xtask {}", args.join(" ")))?;
+    if !status.success() {
+        bail!("cargo xtask {} failed: {status}", args.join(" "));
+    }
+    Ok(())
 }

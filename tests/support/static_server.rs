@@ -3,6 +3,8 @@
 
 use std::net::{SocketAddr, TcpListener};
 use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::thread::JoinHandle;
 
 use anyhow::{Context, Result};
@@ -12,6 +14,7 @@ use tower_http::services::ServeDir;
 /// A running server; stops when dropped.
 pub struct StaticServer {
     addr: SocketAddr,
+    requests: Arc<AtomicUsize>,
     stop: Option<oneshot::Sender<()>>,
     thread: Option<JoinHandle<()>>,
 }
@@ -25,6 +28,8 @@ impl StaticServer {
         listener.set_nonblocking(true)?;
         let addr = listener.local_addr()?;
         let service = ServeDir::new(dir);
+        let requests = Arc::new(AtomicUsize::new(0));
+        let counted = requests.clone();
         let (stop, stopped) = oneshot::channel::<()>();
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
@@ -37,7 +42,15 @@ impl StaticServer {
                     let Ok(listener) = tokio::net::TcpListener::from_std(listener) else {
                         return;
                     };
-                    let app = axum::Router::new().fallback_service(service);
+                    let app =
+                        axum::Router::new()
+                            .fallback_service(service)
+                            .layer(axum::middleware::from_fn(
+                            move |request: axum::extract::Request, next: axum::middleware::Next| {
+                                counted.fetch_add(1, Ordering::SeqCst);
+                                next.run(request)
+                            },
+                        ));
                     let _ = axum::serve(listener, app)
                         .with_graceful_shutdown(async {
                             let _ = stopped.await;
@@ -48,9 +61,16 @@ impl StaticServer {
             .context("starting the server thread")?;
         Ok(StaticServer {
             addr,
+            requests,
             stop: Some(stop),
             thread: Some(thread),
         })
+    }
+
+    /// How many requests it has answered (any path, any method), e.g. to show that a page sent
+    /// nothing to it.
+    pub fn requests(&self) -> usize {
+        self.requests.load(Ordering::SeqCst)
     }
 
     /// The absolute URL of `path` (which starts with `/`).

@@ -5,6 +5,8 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand};
 use sre_model::TopicId;
 
+use crate::{content, options};
+
 const EXIT_CODES: &str = "\
 Exit status:
   0  every check passed (or was skipped)
@@ -65,9 +67,8 @@ pub struct RunArgs {
     /// The working copy to check.
     #[arg(long, value_name = "DIR", default_value = ".")]
     pub dir: PathBuf,
-    /// Only this topic; repeat for several. One of: iac, os, monitoring, postgres, leadership,
-    /// feedback.
-    #[arg(long = "topic", value_name = "ID", value_parser = parse_topic)]
+    /// Only this topic; repeat for several (the ids of the challenge are listed in the help).
+    #[arg(long = "topic", value_name = "ID", value_parser = parse_topic, help = topic_help())]
     pub topics: Vec<TopicId>,
     /// Where to write the JSON report [default: DIR/.sre-check/report.json].
     #[arg(long, value_name = "FILE")]
@@ -78,10 +79,13 @@ pub struct RunArgs {
     /// Multiply every time limit by this factor (e.g. 2 on a slow machine or network).
     #[arg(long, value_name = "N", default_value_t = 1.0, value_parser = parse_factor)]
     pub timeout_factor: f64,
-    /// Topic II: the prometheus-postgres-exporter binary (a static Linux build) to hand to your
-    /// packaging script [default: the upstream release the challenge pins, downloaded once].
-    #[arg(long, value_name = "PATH")]
-    pub exporter_binary: Option<PathBuf>,
+    /// An option of a topic's checks, as <topic>.<option>=<value> (listed in the help).
+    #[arg(
+        long = "set",
+        value_name = "TOPIC.OPTION=VALUE",
+        help = options::help(&content::get().manifest)
+    )]
+    pub options: Vec<String>,
 }
 
 /// Options of `sre-check upload`.
@@ -108,8 +112,26 @@ pub struct UploadArgs {
     pub attempts: u32,
 }
 
+/// A topic id of the embedded manifest.
 fn parse_topic(s: &str) -> Result<TopicId, String> {
-    s.parse::<TopicId>().map_err(|e| e.to_string())
+    content::get()
+        .manifest
+        .topic_id(s)
+        .map_err(|e| e.to_string())
+}
+
+/// The help of `--topic`, with the ids the embedded manifest lists.
+fn topic_help() -> String {
+    let ids: Vec<&str> = content::get()
+        .manifest
+        .topics
+        .iter()
+        .map(|t| t.id.as_str())
+        .collect();
+    format!(
+        "Only this topic; repeat for several. One of: {}",
+        ids.join(", ")
+    )
 }
 
 fn parse_factor(s: &str) -> Result<f64, String> {

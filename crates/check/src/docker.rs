@@ -329,8 +329,9 @@ impl Docker {
         Ok(project)
     }
 
-    /// Runs `docker compose <args>` (or `docker-compose`) for a project.
-    pub fn compose(
+    /// Runs `docker compose <args>` (or `docker-compose`) for a project. Private: topics use the
+    /// methods below, so every Compose command line is written here.
+    fn compose(
         &self,
         project: &ComposeProject,
         args: &[&str],
@@ -422,6 +423,119 @@ impl Docker {
             let _ = std::fs::remove_file(file);
         }
         out
+    }
+
+    /// `docker compose config`: the project's configuration as Compose resolved it (YAML).
+    pub fn compose_config(&self, project: &ComposeProject) -> Result<CommandOutput, RunError> {
+        self.compose(project, &["config"], Duration::from_secs(30))
+    }
+
+    /// `docker compose build`: builds the images of the services that have a `build:`.
+    pub fn compose_build(
+        &self,
+        project: &ComposeProject,
+        timeout: Duration,
+    ) -> Result<CommandOutput, RunError> {
+        self.compose(project, &["build"], timeout)
+    }
+
+    /// `docker compose run --rm --no-deps -T`: runs `entrypoint args…` in a one-off container of
+    /// `service` (its image and mounts, no dependencies started), with `volume`
+    /// (`host:container[:ro]`) mounted too.
+    pub fn compose_run_once(
+        &self,
+        project: &ComposeProject,
+        service: &str,
+        volume: &str,
+        command: (&str, &[&str]),
+        timeout: Duration,
+    ) -> Result<CommandOutput, RunError> {
+        let (entrypoint, args) = command;
+        let mut full = vec![
+            "run",
+            "--rm",
+            "--no-deps",
+            "-T",
+            "--volume",
+            volume,
+            "--entrypoint",
+            entrypoint,
+            service,
+        ];
+        full.extend(args);
+        self.compose(project, &full, timeout)
+    }
+
+    /// `docker compose exec -T`: runs `command` in the running container of `service`, with
+    /// `env` (`NAME=value` each) set.
+    pub fn compose_exec(
+        &self,
+        project: &ComposeProject,
+        service: &str,
+        env: &[&str],
+        command: &[&str],
+        timeout: Duration,
+    ) -> Result<CommandOutput, RunError> {
+        let mut full = vec!["exec", "-T"];
+        for var in env {
+            full.extend(["--env", var]);
+        }
+        full.push(service);
+        full.extend(command);
+        self.compose(project, &full, timeout)
+    }
+
+    /// `docker compose ps --quiet <service>`: the id of a service's container, when it has one.
+    pub fn compose_container_id(
+        &self,
+        project: &ComposeProject,
+        service: &str,
+    ) -> Result<Option<String>, RunError> {
+        let out = self.compose(
+            project,
+            &["ps", "--quiet", service],
+            Duration::from_secs(30),
+        )?;
+        Ok(out
+            .stdout
+            .split_whitespace()
+            .next()
+            .filter(|_| out.success())
+            .map(str::to_owned))
+    }
+
+    /// `docker compose ps --all`: one line per container, `service: status` (e.g.
+    /// `db: Up 12 seconds (healthy)`); Compose v1, which has no `--format`, prints its table.
+    pub fn compose_states(&self, project: &ComposeProject) -> Result<String, RunError> {
+        let out = self.compose(
+            project,
+            &["ps", "--all", "--format", "{{.Service}}: {{.Status}}"],
+            Duration::from_secs(30),
+        )?;
+        if out.success() {
+            return Ok(out.stdout.trim_end().to_owned());
+        }
+        Ok(self
+            .compose(project, &["ps", "--all"], Duration::from_secs(30))?
+            .combined())
+    }
+
+    /// `docker compose logs --no-color`: what `services` printed, the last `tail` lines of each
+    /// when given.
+    pub fn compose_logs(
+        &self,
+        project: &ComposeProject,
+        services: &[&str],
+        tail: Option<usize>,
+        timeout: Duration,
+    ) -> Result<CommandOutput, RunError> {
+        let count = tail.map(|n| n.to_string());
+        let mut args = vec!["logs", "--no-color"];
+        if let Some(count) = &count {
+            args.extend(["--tail", count]);
+        }
+        args.extend(services);
+        self.compose(project, &args, timeout)
     }
 
     /// Removes everything this run created: compose projects, then containers, networks, volumes

@@ -3,15 +3,13 @@
 use std::path::Path;
 
 use serde::Serialize;
+use sre_model::debian;
 
 use crate::docker::{self, ComposeCli, EngineUnavailable};
 use crate::version_check::{self, Comparison};
 
 /// Free disk space below which the images of all topics may not fit.
 const MIN_FREE_BYTES: u64 = 10 * 1024 * 1024 * 1024;
-
-/// The Debian releases the topics build on.
-const BASE_IMAGES: [&str; 3] = ["debian:bullseye", "debian:bookworm", "debian:trixie"];
 
 /// How serious a finding is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -112,18 +110,24 @@ pub fn diagnose(workdir: &Path, server: Option<&str>) -> Vec<Finding> {
         ),
     });
     findings.push(disk(workdir, info.root_dir.as_deref()));
-    let absent: Vec<&str> = BASE_IMAGES
-        .into_iter()
+    // The Debian releases the topics build on: the ones topic II packages for.
+    let base_images: Vec<String> = debian::RELEASES.iter().map(|r| r.image()).collect();
+    let absent: Vec<&str> = base_images
+        .iter()
+        .map(String::as_str)
         .filter(|image| !image_present(image))
         .collect();
     findings.push(if absent.is_empty() {
-        Finding::ok("base images", BASE_IMAGES.join(", "))
+        Finding::ok("base images", base_images.join(", "))
     } else {
         Finding::not_ok(
             "base images",
             Level::Warn,
             format!("not yet on this machine: {}", absent.join(", ")),
-            "They are pulled on first use; to do it now: `docker pull debian:bookworm` (and the others)",
+            &format!(
+                "They are pulled on first use; to do it now: `docker pull {}` (and the others)",
+                absent[0]
+            ),
         )
     });
     findings

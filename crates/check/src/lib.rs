@@ -1,8 +1,10 @@
 //! The library behind the `sre-check` binary: the checker's pieces, one module each.
 //!
-//! Pipeline: [`run`] reads the command line into settings, [`runner`] runs each topic's checks
-//! (one module per topic in [`topics`]) through the [`docker`] driver, and [`report_file`] writes
-//! the report defined in `sre-model`; [`upload`] sends it to the challenge server.
+//! Pipeline: [`run_command`] reads the command line into settings, [`topics`] runs each topic's
+//! checks (its registry maps a topic id to the module that declares its checks; a topic with only
+//! written answers gets the generic answer check) with the toolkit in [`runner`] and the
+//! [`docker`] driver, and [`report_file`] writes the report defined in `sre-model`; [`upload`]
+//! sends it to the challenge server.
 
 pub mod cancel;
 pub mod clean;
@@ -11,15 +13,17 @@ pub mod content;
 pub mod docker;
 pub mod doctor;
 pub mod init;
+pub mod options;
 pub mod process;
 pub mod progress;
 pub mod report_file;
-pub mod run;
+pub mod run_command;
 pub mod runner;
 pub mod topics;
 pub mod upload;
 pub mod version_check;
 pub mod workdir;
+pub mod yaml;
 
 /// A closed stdout (`sre-check run | head`) is a normal end, not an error.
 pub fn ignore_broken_pipe(result: std::io::Result<()>) -> std::io::Result<()> {

@@ -8,7 +8,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use sre_check::cli::{Cli, Command};
-use sre_check::{clean, doctor, ignore_broken_pipe, init, run, upload};
+use sre_check::{clean, doctor, ignore_broken_pipe, init, run_command, upload};
 use sre_model::Status;
 
 /// Every check passed.
@@ -71,8 +71,8 @@ fn try_main() -> anyhow::Result<u8> {
             Ok(if problem { EXIT_ERROR } else { EXIT_PASS })
         }
         Command::Run(args) => {
-            let settings = run::RunSettings::from_args(args)?;
-            Ok(match run::execute(settings)? {
+            let settings = run_command::RunSettings::from_args(args)?;
+            Ok(match run_command::execute(settings)? {
                 Status::Pass | Status::Skipped => EXIT_PASS,
                 Status::Fail => EXIT_FAIL,
                 Status::Error => EXIT_ERROR,

@@ -49,7 +49,7 @@ pub fn print_summary(
 ) -> std::io::Result<()> {
     writeln!(out)?;
     for topic in &report.topics {
-        let title = manifest.topic(topic.id).map_or_else(
+        let title = manifest.topic(topic.id.as_str()).map_or_else(
             || topic.id.to_string(),
             |t| format!("{} {}", t.roman(), t.title),
         );

@@ -1,4 +1,6 @@
-//! Runs the checks of each topic and records their outcomes.
+//! The toolkit a topic's checks use: [`TopicRun`] records outcomes, [`CheckCtx`] is what a check
+//! sees, [`Verdict`] is what it concludes. Which topics run, and with which checks, is
+//! [`crate::topics`]'s business; this module knows no topic.
 //!
 //! A topic module calls [`TopicRun::check`] once per check with a closure that returns a
 //! [`Verdict`]. The runner times it, shows progress, and turns errors into `error` results: an
@@ -10,11 +12,12 @@ use std::time::Instant;
 use sre_model::report::{CheckResult, EVIDENCE_LIMIT, HINT_LIMIT, Signal, truncate_evidence};
 use sre_model::{Manifest, Status, Topic, TopicReport};
 
+use crate::cancel;
 use crate::docker::Docker;
+use crate::options::TopicOptions;
 use crate::process::RunError;
 use crate::progress::{CheckProgress, Progress};
 use crate::workdir::WorkDir;
-use crate::{cancel, topics};
 
 /// What every check can use.
 pub struct RunEnv<'a> {
@@ -26,8 +29,8 @@ pub struct RunEnv<'a> {
     pub docker: Option<&'a Docker>,
     /// The progress display.
     pub progress: &'a Progress,
-    /// `--exporter-binary`: the binary topic II packages, when the candidate gives one.
-    pub exporter_binary: Option<&'a std::path::Path>,
+    /// Options of the topics' checks set with `--set <topic>.<name>=<value>`.
+    pub options: &'a TopicOptions,
 }
 
 /// What a check concluded about the submission.
@@ -113,6 +116,16 @@ pub struct TopicRun<'a> {
 }
 
 impl<'a> TopicRun<'a> {
+    /// Starts recording the checks of `topic`.
+    pub fn new(env: &'a RunEnv<'a>, topic: &'a Topic) -> TopicRun<'a> {
+        TopicRun {
+            env,
+            topic,
+            results: Vec::new(),
+            signals: Vec::new(),
+        }
+    }
+
     /// The topic.
     pub fn topic(&self) -> &'a Topic {
         self.topic
@@ -128,7 +141,7 @@ impl<'a> TopicRun<'a> {
     pub fn check(
         &mut self,
         id: &str,
-        run: impl FnOnce(&CheckCtx) -> anyhow::Result<Verdict>,
+        check_fn: impl FnOnce(&CheckCtx) -> anyhow::Result<Verdict>,
     ) -> Status {
         let title = self.title(id);
         if cancel::requested() {
@@ -141,7 +154,7 @@ impl<'a> TopicRun<'a> {
             topic: self.topic,
             progress: &progress,
         };
-        let outcome = run(&ctx);
+        let outcome = check_fn(&ctx);
         let millis = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
         let status = self.record(id, outcome, millis);
         if let Some(result) = self.results.last() {
@@ -199,7 +212,7 @@ impl<'a> TopicRun<'a> {
 
     /// The topic's report: every check the manifest lists appears, those that did not run as
     /// skipped, so a report always shows the whole topic.
-    fn finish(mut self) -> TopicReport {
+    pub fn finish(mut self) -> TopicReport {
         for spec in &self.topic.checks {
             if !self.results.iter().any(|r| r.id == spec.id) {
                 let reason = if cancel::requested() {
@@ -210,7 +223,7 @@ impl<'a> TopicRun<'a> {
                 self.skip(&spec.id, reason);
             }
         }
-        TopicReport::new(self.topic.id, self.results, self.signals)
+        TopicReport::new(self.topic.id.clone(), self.results, self.signals)
     }
 }
 
@@ -234,23 +247,6 @@ fn describe_error(err: &anyhow::Error) -> (String, String) {
     (evidence, hint)
 }
 
-/// Runs the given topics in order and returns their reports.
-pub fn run_topics(env: &RunEnv, selected: &[&Topic]) -> Vec<TopicReport> {
-    let mut reports = Vec::new();
-    for topic in selected {
-        env.progress.topic(topic);
-        let mut run = TopicRun {
-            env,
-            topic,
-            results: Vec::new(),
-            signals: Vec::new(),
-        };
-        topics::run(&mut run);
-        reports.push(run.finish());
-    }
-    reports
-}
-
 /// A check started with [`TopicRun::spawn`], running on its own thread.
 pub struct SpawnedCheck<'scope> {
     id: String,
@@ -266,7 +262,7 @@ impl<'a> TopicRun<'a> {
         &self,
         scope: &'scope std::thread::Scope<'scope, '_>,
         id: &str,
-        run: F,
+        check_fn: F,
     ) -> SpawnedCheck<'scope>
     where
         'a: 'scope,
@@ -285,7 +281,7 @@ impl<'a> TopicRun<'a> {
                 topic,
                 progress: &progress,
             };
-            let outcome = run(&ctx);
+            let outcome = check_fn(&ctx);
             let millis = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
             (outcome, millis, progress)
         });

@@ -154,6 +154,27 @@ pub struct ServeArgs {
     /// Longest a request may take before it is answered 503.
     #[arg(long, value_name = "SECONDS", default_value_t = 30)]
     pub request_timeout: u64,
+    /// Most connections served at once; further ones wait to be accepted until one closes.
+    #[arg(long, value_name = "N", default_value_t = 1024, value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_connections: u32,
+    /// A connection is closed when a request's headers have not fully arrived this long after the
+    /// server began waiting for them: when it opened, or after the previous response (so this
+    /// is also how long an idle keep-alive connection stays open).
+    #[arg(long, value_name = "SECONDS", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..))]
+    pub header_timeout: u64,
+    /// Most each candidate may store, in MiB: answer text (every version) and report bodies.
+    /// A write that would go over is answered 413.
+    #[arg(long, value_name = "MIB", default_value_t = 100)]
+    pub quota_mib: u32,
+    /// Most answer versions each candidate may store (every save is a version); 429 after.
+    #[arg(long, value_name = "N", default_value_t = 20_000)]
+    pub quota_answer_versions: u32,
+    /// Most reports each candidate may store; 429 after.
+    #[arg(long, value_name = "N", default_value_t = 1_000)]
+    pub quota_reports: u32,
+    /// A request whose body stops arriving for this long is answered 408.
+    #[arg(long, value_name = "SECONDS", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..))]
+    pub body_timeout: u64,
     /// After SIGTERM, how long in-flight requests may take to finish before the server exits.
     #[arg(long, value_name = "SECONDS", default_value_t = 30)]
     pub shutdown_timeout: u64,

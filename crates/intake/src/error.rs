@@ -97,13 +97,70 @@ impl ApiError {
 
 impl From<anyhow::Error> for ApiError {
     fn from(err: anyhow::Error) -> ApiError {
+        if err.chain().any(disk_full::is_disk_full) {
+            return disk_full::refusal(&err);
+        }
         ApiError::internal(&err)
     }
 }
 
 impl From<sqlx::Error> for ApiError {
     fn from(err: sqlx::Error) -> ApiError {
-        ApiError::internal(&anyhow::Error::new(err).context("database"))
+        ApiError::from(anyhow::Error::new(err).context("database"))
+    }
+}
+
+/// The database's disk is full: writes are answered 507, and `/readyz` is not ready for a while.
+pub mod disk_full {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+    use axum::http::StatusCode;
+
+    use super::ApiError;
+
+    /// How long `/readyz` says not ready after a write found the disk full (a write that
+    /// succeeds afterwards does not end it sooner: space freed by a checkpoint can fill again).
+    pub const NOT_READY_FOR: Duration = Duration::from_secs(30);
+
+    /// When a write last found the disk full, in milliseconds since the Unix epoch; 0: never.
+    static LAST: AtomicU64 = AtomicU64::new(0);
+
+    fn now_ms() -> u64 {
+        SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+    }
+
+    /// Whether an error (one link of a chain) says the disk is full: SQLite's `SQLITE_FULL`
+    /// (13, in the low byte of extended codes), PostgreSQL's `disk_full` (53100), or `ENOSPC`.
+    pub fn is_disk_full(err: &(dyn std::error::Error + 'static)) -> bool {
+        if let Some(sqlx::Error::Database(db)) = err.downcast_ref::<sqlx::Error>() {
+            let code = db.code();
+            let code = code.as_deref().unwrap_or_default();
+            return code == "53100" || code.parse::<i64>().is_ok_and(|c| c & 0xff == 13);
+        }
+        if let Some(io) = err.downcast_ref::<std::io::Error>() {
+            return io.kind() == std::io::ErrorKind::StorageFull || io.raw_os_error() == Some(28);
+        }
+        false
+    }
+
+    /// 507, logged once per write, and `/readyz` not ready for [`NOT_READY_FOR`].
+    pub fn refusal(err: &anyhow::Error) -> ApiError {
+        LAST.store(now_ms(), Ordering::SeqCst);
+        tracing::error!(error = format!("{err:#}"), "the database's disk is full");
+        ApiError::new(
+            StatusCode::INSUFFICIENT_STORAGE,
+            "insufficient_storage",
+            "the server's disk is full: nothing was stored; keep your text and try again later",
+        )
+    }
+
+    /// Whether a write found the disk full less than [`NOT_READY_FOR`] ago.
+    pub fn recently() -> bool {
+        let last = LAST.load(Ordering::SeqCst);
+        last != 0 && now_ms().saturating_sub(last) < NOT_READY_FOR.as_millis() as u64
     }
 }
 

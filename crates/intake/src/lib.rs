@@ -6,12 +6,15 @@
 //! (embedded at build time); answers are rendered for reviewers by [`render`].
 
 pub mod api;
+pub mod browser_headers;
 pub mod challenge;
 pub mod cli;
+pub mod connections;
 pub mod error;
 pub mod invites;
 pub mod metrics;
 pub mod probe;
+pub mod quota;
 pub mod ratelimit;
 pub mod render;
 pub mod serve;

@@ -175,7 +175,7 @@ pub async fn observe(
     let status = response.status().as_u16();
     metrics.observe(&route, &method, status, elapsed.as_secs_f64());
     let shown_path = if route == "site" {
-        redact_invite(&path)
+        redact_tokens(&path)
     } else {
         route.clone()
     };
@@ -189,11 +189,41 @@ pub async fn observe(
     response
 }
 
-/// Site paths as logged: an invite link's token is replaced, the rest is kept.
-fn redact_invite(path: &str) -> String {
-    match path.find("/invite/") {
-        Some(i) => format!("{}/invite/…", &path[..i]),
-        None => path.to_owned(),
+/// Segments of site paths that carry a token in the next segment (`/invite/<token>`,
+/// `/review/<token>`), compared without case.
+const TOKEN_ROUTES: [&str; 2] = ["invite", "review"];
+
+/// Longest site path logged, in characters; the rest is cut (`…`).
+const LOGGED_PATH_CHARS: usize = 200;
+
+/// A site path as logged: without anything that is or may be a token.
+///
+/// The path is decoded first (`%69nvite`, `invite%2f<token>`) and split into segments, and a
+/// segment is replaced by `…` for what it is, not how it was spelled: the one after a token route
+/// in any case (`/INVITE/<t>`), and any segment shaped like a token (43 base64url characters or
+/// longer, wherever it is).
+fn redact_tokens(path: &str) -> String {
+    let decoded = percent_encoding::percent_decode_str(path).decode_utf8_lossy();
+    let mut shown = Vec::new();
+    let mut after_route = false;
+    for segment in decoded.split(['/', '\\']) {
+        let token_shaped = segment.len() >= crate::tokens::TOKEN_CHARS
+            && segment
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+        shown.push(if after_route || token_shaped {
+            "…"
+        } else {
+            segment
+        });
+        after_route = TOKEN_ROUTES
+            .iter()
+            .any(|route| segment.trim().eq_ignore_ascii_case(route));
+    }
+    let shown = shown.join("/");
+    match shown.char_indices().nth(LOGGED_PATH_CHARS) {
+        Some((cut, _)) => format!("{}…", &shown[..cut]),
+        None => shown,
     }
 }
 
@@ -203,9 +233,38 @@ mod tests {
 
     #[test]
     fn invite_tokens_never_reach_the_log() {
-        assert_eq!(redact_invite("/invite/abcdef"), "/invite/…");
-        assert_eq!(redact_invite("/sub/invite/abc/x"), "/sub/invite/…");
-        assert_eq!(redact_invite("/topic/iac"), "/topic/iac");
+        assert_eq!(redact_tokens("/invite/abcdef"), "/invite/…");
+        assert_eq!(redact_tokens("/sub/invite/abc/x"), "/sub/invite/…/x");
+        assert_eq!(redact_tokens("/topic/iac"), "/topic/iac");
+    }
+
+    #[test]
+    fn tokens_are_redacted_however_the_path_spells_them() {
+        let t = "AbCdEfGhIjKlMnOpQrStUvWxYz0123456789-_abcd";
+        let t = &format!("{t}e");
+        assert_eq!(t.len(), crate::tokens::TOKEN_CHARS);
+        for path in [
+            format!("/INVITE/{t}"),
+            format!("/invite%2f{t}"),
+            format!("/invite%2F{t}"),
+            format!("/%69nvite/{t}"),
+            format!("/%49%4e%56%49%54%45/{t}"),
+            format!("/review/{t}"),
+            format!("/Review/{t}/topic"),
+            format!("/review\\{t}"),
+            format!("/elsewhere/{t}"),
+            format!("/a/{}", t.replace('A', "%41")),
+        ] {
+            let shown = redact_tokens(&path);
+            assert!(!shown.contains(&t[..20]), "{path} logged as {shown}");
+            assert!(shown.contains('…'), "{path} logged as {shown}");
+        }
+        assert_eq!(
+            redact_tokens(&format!("/review/{t}/topic")),
+            "/review/…/topic"
+        );
+        let long = format!("/{}", "x/".repeat(300));
+        assert!(redact_tokens(&long).chars().count() <= LOGGED_PATH_CHARS + 1);
     }
 
     #[test]

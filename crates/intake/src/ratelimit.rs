@@ -2,8 +2,9 @@
 //! with bursts of up to `burst`. In memory, per process: a restart forgets the buckets, which only
 //! ever lets a client through earlier.
 //!
-//! Buckets exist only for tokens that authenticated, so the map is bounded by the number of
-//! candidates and reviewers, not by what an attacker sends.
+//! Buckets exist for tokens that authenticated, and for the addresses of clients that sent unknown
+//! tokens (`api::auth`): the map is bounded by the number of candidates, reviewers and clients,
+//! not by the tokens an attacker makes up.
 
 use std::collections::HashMap;
 use std::sync::Mutex;

@@ -16,7 +16,9 @@ use tokio::sync::watch;
 
 use crate::api::{self, AppState, Options};
 use crate::cli::ServeArgs;
+use crate::connections;
 use crate::metrics::Metrics;
+use crate::quota::{self, Quota};
 use crate::ratelimit::RateLimiter;
 use crate::store::{self, Location};
 
@@ -32,6 +34,8 @@ pub struct Settings {
     rate_limit: f64,
     rate_burst: u32,
     shutdown_timeout: Duration,
+    connections: connections::Limits,
+    quota: quota::Limits,
 }
 
 impl Settings {
@@ -71,6 +75,16 @@ impl Settings {
                 site: args.site,
                 cors_origins,
                 request_timeout: Duration::from_secs(args.request_timeout.max(1)),
+                body_timeout: Duration::from_secs(args.body_timeout),
+            },
+            connections: connections::Limits {
+                max_connections: args.max_connections,
+                header_timeout: Duration::from_secs(args.header_timeout),
+            },
+            quota: quota::Limits {
+                bytes: i64::from(args.quota_mib).saturating_mul(1024 * 1024),
+                answer_versions: i64::from(args.quota_answer_versions),
+                reports: i64::from(args.quota_reports),
             },
             rate_limit: args.rate_limit,
             rate_burst: args.rate_burst,
@@ -106,6 +120,7 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
         limiter: Arc::new(RateLimiter::new(settings.rate_limit, settings.rate_burst)),
         tokens: Arc::default(),
         public_url: settings.public_url.clone().into(),
+        quota: Arc::new(Quota::new(settings.quota)),
     };
     let app = api::router(state, &settings.options);
     let listener = tokio::net::TcpListener::bind(settings.listen)
@@ -131,14 +146,11 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
         );
         stop_tx.send_replace(true);
     });
-    let mut graceful = stop_rx.clone();
-    let server = axum::serve(listener, app).with_graceful_shutdown(async move {
-        graceful.wait_for(|stop| *stop).await.ok();
-    });
+    let server = connections::serve(listener, app, settings.connections, stop_rx.clone());
     let mut deadline = stop_rx;
     let timeout = settings.shutdown_timeout;
     tokio::select! {
-        served = server => served.context("serving")?,
+        () = server => {}
         () = async move {
             deadline.wait_for(|stop| *stop).await.ok();
             tokio::time::sleep(timeout).await;

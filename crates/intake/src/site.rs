@@ -49,6 +49,22 @@ pub fn router<S: Clone + Send + Sync + 'static>(dir: &Path, public_url: &str) ->
         .route("/download/install.sh", install)
         .fallback_service(files)
         .layer(middleware::from_fn(cache_headers))
+        .layer(middleware::from_fn(no_impossible_names))
+}
+
+/// Longest file name (Linux's `NAME_MAX`) and path (under `PATH_MAX`) a site file can have.
+const LONGEST_NAME: usize = 255;
+const LONGEST_PATH: usize = 4000;
+
+/// 404 for a path no file can have: the file system refused to look it up (`ENAMETOOLONG`), which
+/// was answered 500 with an ERROR log.
+async fn no_impossible_names(request: Request, next: Next) -> Response {
+    let path = request.uri().path();
+    let decoded_len = |s: &str| percent_encoding::percent_decode_str(s).count();
+    if decoded_len(path) > LONGEST_PATH || path.split('/').any(|s| decoded_len(s) > LONGEST_NAME) {
+        return crate::error::ApiError::not_found("no such page").into_response();
+    }
+    next.run(request).await
 }
 
 /// The install script with `public_url` in place of its placeholder.

@@ -4,9 +4,10 @@
 use std::path::Path;
 
 use serde_json::{Value, json};
-use sre_e2e::intake::{Backend, Http, Intake, Reply, find, invite, items, reviewer};
-use sre_model::report::{ChallengeRef, CheckResult, Host, REPORT_SCHEMA, Report, Signal, Tool};
-use sre_model::{Status, TopicId, TopicReport};
+use sre_e2e::intake::{
+    Backend, Http, Intake, Reply, find, invite, items, reviewer, sample_report as report,
+};
+use sre_model::report::Report;
 
 const BIN: &str = env!("CARGO_BIN_EXE_sre-intake");
 
@@ -91,54 +92,6 @@ fn scenario(backend: &Backend) {
     operations_endpoints_answer(&w);
     earlier_reports_get_their_topic_statuses(w, backend);
     eprintln!("{} scenario passed", backend.name());
-}
-
-/// A valid report; `evidence` makes reports with different digests.
-fn report(evidence: &str) -> Report {
-    let check = |id: &str, status| CheckResult {
-        id: id.to_owned(),
-        title: format!("{id} check"),
-        status,
-        duration_ms: 40,
-        evidence: evidence.to_owned(),
-        hint: (status == Status::Fail).then(|| "use become on the apt task only".to_owned()),
-    };
-    let rollback = Signal {
-        id: "rollback".to_owned(),
-        label: "Risks and rollback".to_owned(),
-        present: true,
-    };
-    Report {
-        schema: REPORT_SCHEMA.to_owned(),
-        tool: Tool {
-            name: "sre-check".to_owned(),
-            version: "0.1.0".to_owned(),
-        },
-        challenge: ChallengeRef {
-            version: "1.0.0".to_owned(),
-            digest: "sha256:00".to_owned(),
-        },
-        host: Host {
-            os: "linux x86_64".to_owned(),
-            docker: None,
-            compose: None,
-        },
-        started_at: "2026-11-29T06:00:00.000Z".to_owned(),
-        finished_at: "2026-11-29T06:02:00.000Z".to_owned(),
-        files: vec![],
-        topics: vec![
-            TopicReport::new(
-                TopicId::Iac,
-                vec![check("answers", Status::Pass), check("build", Status::Fail)],
-                vec![],
-            ),
-            TopicReport::new(
-                TopicId::Leadership,
-                vec![check("answers", Status::Pass)],
-                vec![rollback],
-            ),
-        ],
-    }
 }
 
 /// The topic statuses the list gives for [`report`].

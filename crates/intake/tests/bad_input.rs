@@ -125,6 +125,10 @@ fn corpus(backend: &Backend) {
     let mut bad_utf8 = b"{\"text\": \"caf".to_vec();
     bad_utf8.extend_from_slice(&[0xff, 0xfe]);
     bad_utf8.extend_from_slice(b"\"}");
+    // The start of a gzip stream: the server must refuse it from the header alone.
+    let gzip_magic = vec![
+        0x1f_u8, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x03,
+    ];
     let huge_report = format!("{{\"schema\": \"{}\"}}", "z".repeat(6 * 1024 * 1024));
 
     let cases = vec![
@@ -167,6 +171,13 @@ fn corpus(backend: &Backend) {
         case("both preconditions", "PUT", answer, 400, "conflicting_preconditions").token(&ada).header("if-match", "\"1\"").header("if-none-match", "*").json("{\"text\":\"x\"}"),
         case("If-Match before any version", "PUT", answer, 412, "precondition_failed").token(&ada).header("if-match", "\"1\"").json("{\"text\":\"x\"}"),
         case("weak tag on a write", "PUT", answer, 412, "precondition_failed").token(&bob).header("if-match", "W/\"1\"").json("{\"text\":\"x\"}"),
+        // Entity tags are read exactly as the API writes them (issue 13.7): `"+1"` and `"01"` are
+        // not version 1.
+        case("If-Match with a sign", "PUT", answer, 400, "malformed_precondition").token(&bob).header("if-match", "\"+1\"").json("{\"text\":\"x\"}"),
+        case("If-Match with a leading zero", "PUT", answer, 400, "malformed_precondition").token(&bob).header("if-match", "\"01\"").json("{\"text\":\"x\"}"),
+        // A compressed body is refused, not parsed as if it were plain (issue 13.7).
+        case("gzip-encoded body", "PUT", answer, 415, "unsupported_content_encoding").token(&bob).header("if-match", "\"1\"").header("content-encoding", "gzip").json(gzip_magic.clone()),
+        case("gzip-encoded report", "POST", "/api/v1/reports", 415, "unsupported_content_encoding").token(&bob).header("content-encoding", "gzip").json(gzip_magic.clone()),
         // Reports.
         case("report that is not one", "POST", "/api/v1/reports", 422, "invalid_report").token(&ada).json("{\"schema\": \"sre-check.report/1\"}"),
         case("report of another schema", "POST", "/api/v1/reports", 422, "invalid_report").token(&ada).json("{\"schema\": \"sre-check.report/9\", \"tool\": {\"name\": \"x\", \"version\": \"1\"}, \"challenge\": {\"version\": \"1.0.0\", \"digest\": \"d\"}, \"host\": {\"os\": \"x\", \"docker\": null, \"compose\": null}, \"started_at\": \"2026-01-01T00:00:00Z\", \"finished_at\": \"2026-01-01T00:00:01Z\", \"files\": [], \"topics\": []}"),

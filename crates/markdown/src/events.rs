@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::ops::Range;
 
-use pulldown_cmark::{CowStr, Event, LinkType, Options, Parser, Tag, TagEnd};
+use pulldown_cmark::{Alignment, CowStr, Event, LinkType, Options, Parser, Tag, TagEnd};
 use pulldown_cmark_escape::{escape_href, escape_html};
 
 use crate::links::{Here, LinkMap};
@@ -112,6 +112,7 @@ impl<'a> Parsed<'a> {
             here,
             kept: Vec::new(),
             footnotes: BTreeMap::new(),
+            table: None,
         }
         .convert(events.iter().map(|(e, _)| e.clone()));
         let mut html = String::new();
@@ -146,6 +147,17 @@ struct SafeEvents<'m> {
     kept: Vec<Written>,
     /// Footnote numbers in order of first appearance, as GitHub numbers them.
     footnotes: BTreeMap<String, usize>,
+    /// The table being written, if any.
+    table: Option<Table>,
+}
+
+/// Where the conversion is in a table: its cells are written here, aligned by a class, because
+/// `push_html` aligns them with a `style` attribute, which the site's Content-Security-Policy
+/// (`style-src 'self'`) blocks.
+struct Table {
+    alignments: Vec<Alignment>,
+    in_head: bool,
+    cell: usize,
 }
 
 /// What became of an open link or image.
@@ -263,6 +275,54 @@ impl SafeEvents<'_> {
                     "\"><sup class=\"footnote-definition-label\">{number}</sup>"
                 ));
                 Event::Html(CowStr::from(html))
+            }
+            Event::Start(Tag::Table(alignments)) => {
+                self.table = Some(Table {
+                    alignments: alignments.clone(),
+                    in_head: false,
+                    cell: 0,
+                });
+                Event::Start(Tag::Table(alignments))
+            }
+            Event::End(TagEnd::Table) => {
+                self.table = None;
+                Event::End(TagEnd::Table)
+            }
+            Event::Start(tag @ (Tag::TableHead | Tag::TableRow)) => {
+                if let Some(table) = &mut self.table {
+                    table.in_head |= tag == Tag::TableHead;
+                    table.cell = 0;
+                }
+                Event::Start(tag)
+            }
+            Event::End(TagEnd::TableHead) => {
+                if let Some(table) = &mut self.table {
+                    table.in_head = false;
+                }
+                Event::End(TagEnd::TableHead)
+            }
+            Event::Start(Tag::TableCell) => {
+                let (name, alignment) = self.table.as_ref().map_or(("td", None), |t| {
+                    let name = if t.in_head { "th" } else { "td" };
+                    (name, t.alignments.get(t.cell))
+                });
+                let class = match alignment {
+                    Some(Alignment::Left) => " class=\"align-left\"",
+                    Some(Alignment::Center) => " class=\"align-center\"",
+                    Some(Alignment::Right) => " class=\"align-right\"",
+                    Some(Alignment::None) | None => "",
+                };
+                Event::InlineHtml(CowStr::from(format!("<{name}{class}>")))
+            }
+            Event::End(TagEnd::TableCell) => {
+                let name = match &mut self.table {
+                    Some(table) => {
+                        table.cell += 1;
+                        if table.in_head { "th" } else { "td" }
+                    }
+                    None => "td",
+                };
+                Event::InlineHtml(CowStr::from(format!("</{name}>")))
             }
             other => other,
         };

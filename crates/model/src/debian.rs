@@ -64,6 +64,11 @@ pub fn release(codename: &str) -> Option<&'static DebianRelease> {
 }
 
 impl DebianRelease {
+    /// The Docker image of this release: `debian:trixie`.
+    pub fn image(&self) -> String {
+        format!("debian:{}", self.codename)
+    }
+
     /// `trixie (13)`, for messages.
     pub fn label(&self) -> String {
         format!("{} ({})", self.codename, self.version)
@@ -92,6 +97,7 @@ mod tests {
         assert!(versions.windows(2).all(|w| w[0] > w[1]), "{versions:?}");
         assert_eq!(release("bookworm").map(|r| r.version), Some(12));
         assert!(release("buster").is_none());
+        assert_eq!(RELEASES[0].image(), "debian:trixie");
     }
 
     #[test]

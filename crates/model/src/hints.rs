@@ -1,10 +1,11 @@
 //! Hints for reviewers about written answers: which parts a reader expects an answer to cover are
 //! visibly there (e.g. a rollback plan in the migration plan of topic V).
 //!
-//! These are hints, never scores: a hint says "the text talks about rollback", not "the rollback
-//! plan is good". `sre-check` shows them after the checks of topics V and VI and puts them in the
-//! report as signals; `sre-intake` shows them next to the answer on the reviewer's page. Both call
-//! [`signals`], so a candidate and a reviewer see the same thing.
+//! What each answer is expected to cover is data: the `signals` of its answer slot in
+//! `content/challenge.toml`. These are hints, never scores: a hint says "the text talks about
+//! rollback", not "the rollback plan is good". `sre-check` shows them after a topic's checks and
+//! puts them in the report as signals; `sre-intake` shows them next to the answer on the
+//! reviewer's page. Both call [`signals`], so a candidate and a reviewer see the same thing.
 //!
 //! How a part counts as present, in plain words: either a heading names it and at least
 //! [`MIN_SECTION_WORDS`] words follow under that heading, or one of its keywords appears in the
@@ -13,220 +14,72 @@
 
 use std::collections::BTreeSet;
 
-use crate::report::Signal;
-use crate::topic::TopicId;
+use serde::{Deserialize, Serialize};
 
-/// A part a reader expects an answer to cover.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+use crate::report::Signal;
+
+/// A part a reader expects an answer to cover, declared in the manifest next to its answer slot
+/// (`[[topic.answers.signals]]`): data the hiring team edits, not code.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ExpectedPart {
     /// Short id, stable across versions (it is stored in reports).
-    pub id: &'static str,
+    pub id: String,
     /// What the reviewer reads.
-    pub label: &'static str,
+    pub label: String,
     /// Lowercase word stems; a keyword of several words matches consecutive words. A stem matches
     /// every word that starts with it ("encrypt" matches "encryption").
-    pub keywords: &'static [&'static str],
+    pub keywords: Vec<String>,
+}
+
+impl ExpectedPart {
+    /// Checks what matching relies on: a slot-style id, a label, and keywords made of lowercase
+    /// ASCII letters and digits separated by single spaces.
+    pub(crate) fn validate(&self) -> Result<(), String> {
+        if self.label.trim().is_empty() {
+            return Err(format!("signal `{}` has an empty label", self.id));
+        }
+        if self.keywords.is_empty() {
+            return Err(format!(
+                "signal `{}` has no keywords: give at least one",
+                self.id
+            ));
+        }
+        for keyword in &self.keywords {
+            let words_only = keyword.split(' ').all(|w| {
+                !w.is_empty()
+                    && w.bytes()
+                        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+            });
+            if !words_only {
+                return Err(format!(
+                    "signal `{}`: keyword `{keyword}` must be lowercase words of a-z and 0-9 \
+                     separated by single spaces (punctuation never matches)",
+                    self.id
+                ));
+            }
+        }
+        Ok(())
+    }
 }
 
 /// Words a heading needs under it before the heading alone counts.
 pub const MIN_SECTION_WORDS: usize = 3;
 
-/// What the migration plan of topic V is expected to cover (the topic's README asks for these).
-pub const LEADERSHIP: &[ExpectedPart] = &[
-    ExpectedPart {
-        id: "strategy",
-        label: "Strategy",
-        keywords: &["strateg", "approach", "vision"],
-    },
-    ExpectedPart {
-        id: "milestones",
-        label: "Milestones",
-        keywords: &[
-            "milestone",
-            "phase",
-            "timeline",
-            "roadmap",
-            "week",
-            "month",
-            "quarter",
-            "sprint",
-        ],
-    },
-    ExpectedPart {
-        id: "tools",
-        label: "Tools",
-        keywords: &[
-            "tool",
-            "terraform",
-            "ansible",
-            "pgbouncer",
-            "pglogical",
-            "logical replication",
-            "pg dump",
-            "pg basebackup",
-            "pgbackrest",
-            "patroni",
-            "debezium",
-            "database migration service",
-        ],
-    },
-    ExpectedPart {
-        id: "cost",
-        label: "Cost",
-        keywords: &[
-            "cost",
-            "budget",
-            "pricing",
-            "price",
-            "spend",
-            "tco",
-            "reserved instance",
-            "saving",
-        ],
-    },
-    ExpectedPart {
-        id: "performance",
-        label: "Performance",
-        keywords: &[
-            "performance",
-            "latency",
-            "throughput",
-            "iops",
-            "benchmark",
-            "p99",
-            "p95",
-            "qps",
-            "tps",
-        ],
-    },
-    ExpectedPart {
-        id: "security",
-        label: "Security",
-        keywords: &[
-            "security",
-            "secure",
-            "encrypt",
-            "tls",
-            "iam",
-            "kms",
-            "least privilege",
-            "compliance",
-            "gdpr",
-            "audit",
-            "secret",
-        ],
-    },
-    ExpectedPart {
-        id: "team",
-        label: "Team organisation",
-        keywords: &[
-            "team",
-            "on call",
-            "oncall",
-            "raci",
-            "responsib",
-            "owner",
-            "roles",
-            "staffing",
-            "stakeholder",
-        ],
-    },
-    ExpectedPart {
-        id: "rollback",
-        label: "Risks and rollback",
-        keywords: &[
-            "rollback",
-            "roll back",
-            "fallback",
-            "fall back",
-            "revert",
-            "back out",
-            "backout",
-            "abort",
-        ],
-    },
-    ExpectedPart {
-        id: "rpo-rto",
-        label: "RPO/RTO",
-        keywords: &["rpo", "rto", "recovery point", "recovery time"],
-    },
-];
-
-/// What feedback on the challenge (topic VI) usually covers; helps a reviewer skim it.
-pub const FEEDBACK: &[ExpectedPart] = &[
-    ExpectedPart {
-        id: "time",
-        label: "Time spent",
-        keywords: &[
-            "hour", "minute", "evening", "weekend", "timebox", "time box", "took me",
-        ],
-    },
-    ExpectedPart {
-        id: "difficulty",
-        label: "Difficulty",
-        keywords: &[
-            "difficult",
-            "hard",
-            "easy",
-            "easier",
-            "challenging",
-            "complex",
-            "straightforward",
-        ],
-    },
-    ExpectedPart {
-        id: "clarity",
-        label: "Clarity of the instructions",
-        keywords: &[
-            "clear",
-            "unclear",
-            "confus",
-            "instruction",
-            "readme",
-            "ambigu",
-            "understand",
-        ],
-    },
-    ExpectedPart {
-        id: "suggestions",
-        label: "Suggestions",
-        keywords: &[
-            "suggest",
-            "improve",
-            "recommend",
-            "could",
-            "should",
-            "would be",
-            "instead",
-            "wish",
-        ],
-    },
-    ExpectedPart {
-        id: "tooling",
-        label: "sre-check and tooling",
-        keywords: &["sre check", "checker", "docker", "tooling"],
-    },
-];
-
-/// The parts expected of a topic's written answer; empty for topics without hints.
-pub fn expected_parts(topic: TopicId) -> &'static [ExpectedPart] {
-    match topic {
-        TopicId::Leadership => LEADERSHIP,
-        TopicId::Feedback => FEEDBACK,
-        TopicId::Iac | TopicId::Os | TopicId::Monitoring | TopicId::Postgres => &[],
+/// Which of `parts` the answer `text` shows, one signal per part, in order (none when `parts` is
+/// empty). `starter` is what the candidate was handed for this answer (the file's starting content
+/// or the slot's template, empty when none): its lines other than headings are instructions, not
+/// answer.
+pub fn signals(parts: &[ExpectedPart], text: &str, starter: &str) -> Vec<Signal> {
+    if parts.is_empty() {
+        return Vec::new();
     }
-}
-
-/// Which expected parts of `topic` the answer `text` shows, one signal per part, in order.
-/// `starter` is what the candidate was handed for this answer (the file's starting content or the
-/// slot's template, empty when none): its lines other than headings are instructions, not answer.
-pub fn signals(topic: TopicId, text: &str, starter: &str) -> Vec<Signal> {
     let doc = Document::parse(text, starter);
-    expected_parts(topic)
+    parts
         .iter()
         .map(|part| Signal {
-            id: part.id.to_owned(),
-            label: part.label.to_owned(),
+            id: part.id.clone(),
+            label: part.label.clone(),
             present: doc.shows(part),
         })
         .collect()
@@ -321,8 +174,18 @@ mod tests {
         ## Milestones\n\n## Tools\n\n## Justification: cost, performance, security\n\n\
         ## Team organisation\n\n## Risks and rollback\n";
 
-    fn present(topic: TopicId, text: &str) -> Vec<String> {
-        signals(topic, text, TEMPLATE)
+    /// The expected parts of a slot of the real manifest.
+    fn parts(slot: &str) -> Vec<ExpectedPart> {
+        let manifest = crate::Manifest::from_toml(include_str!("../../../content/challenge.toml"))
+            .expect("content/challenge.toml is valid");
+        manifest
+            .slot(slot)
+            .map(|(_, s)| s.signals.clone())
+            .unwrap_or_default()
+    }
+
+    fn present(slot: &str, text: &str) -> Vec<String> {
+        signals(&parts(slot), text, TEMPLATE)
             .into_iter()
             .filter(|s| s.present)
             .map(|s| s.id)
@@ -331,13 +194,13 @@ mod tests {
 
     #[test]
     fn an_unchanged_template_shows_nothing() {
-        assert_eq!(present(TopicId::Leadership, TEMPLATE), Vec::<String>::new());
+        assert_eq!(present("leadership", TEMPLATE), Vec::<String>::new());
         assert_eq!(
-            signals(TopicId::Leadership, TEMPLATE, "").len(),
-            LEADERSHIP.len()
+            signals(&parts("leadership"), TEMPLATE, "").len(),
+            parts("leadership").len()
         );
         assert_eq!(
-            signals(TopicId::Leadership, TEMPLATE, "")
+            signals(&parts("leadership"), TEMPLATE, "")
                 .iter()
                 .filter(|s| s.present)
                 .count(),
@@ -353,10 +216,7 @@ mod tests {
             .slot("leadership")
             .and_then(|(_, slot)| slot.template.clone())
             .expect("topic V has a template");
-        assert_eq!(
-            present(TopicId::Leadership, &template),
-            Vec::<String>::new()
-        );
+        assert_eq!(present("leadership", &template), Vec::<String>::new());
     }
 
     #[test]
@@ -365,9 +225,9 @@ mod tests {
             "## Tools\n",
             "## Tools\nNative logical replication and PgBouncer in front.\n",
         );
-        assert_eq!(present(TopicId::Leadership, &text), ["tools"]);
+        assert_eq!(present("leadership", &text), ["tools"]);
         let short = TEMPLATE.replace("## Risks and rollback\n", "## Risks and rollback\nTBD\n");
-        assert_eq!(present(TopicId::Leadership, &short), Vec::<String>::new());
+        assert_eq!(present("leadership", &short), Vec::<String>::new());
     }
 
     #[test]
@@ -376,7 +236,7 @@ mod tests {
                     Target RPO is zero and the recovery time is 15 minutes. \
                     All links use TLS.";
         assert_eq!(
-            present(TopicId::Leadership, text),
+            present("leadership", text),
             ["security", "rollback", "rpo-rto"]
         );
     }
@@ -386,7 +246,7 @@ mod tests {
         let text = "Strategy:\nmove in three steps behind a pooler\n\n\
                     TEAM\n----\ntwo pairs plus a lead\n\n**Performance**\nread replicas near users\n";
         assert_eq!(
-            present(TopicId::Leadership, text),
+            present("leadership", text),
             ["strategy", "performance", "team"]
         );
     }
@@ -404,10 +264,32 @@ mod tests {
         let text = "It took me about six hours. The README was clear, but I would suggest \
                     fewer Docker rebuilds.";
         assert_eq!(
-            present(TopicId::Feedback, text),
+            present("feedback", text),
             ["time", "clarity", "suggestions", "tooling"]
         );
-        assert!(signals(TopicId::Iac, text, "").is_empty());
+        assert!(signals(&parts("os"), text, "").is_empty());
+    }
+
+    #[test]
+    fn the_iac_explanation_shows_what_it_mentions_of_the_cause() {
+        let good = "The apt task ran as deploy. apt-get could not open the lock file \
+                    /var/lib/dpkg/lock-frontend (13: Permission denied) because only root may. \
+                    I added `become: true` to the tasks that need privilege escalation.";
+        assert_eq!(
+            present("infra", good),
+            ["permission", "root", "become", "escalation", "lock"]
+        );
+        assert_eq!(
+            present("infra", "We used chroot and a blocker."),
+            Vec::<String>::new()
+        );
+        assert_eq!(
+            present(
+                "infra",
+                "Root's tasks became clear; escalating helps; unlocked"
+            ),
+            ["root", "escalation"]
+        );
     }
 
     #[test]
@@ -415,7 +297,7 @@ mod tests {
         let starter = "How would you improve this challenge?\nWrite your answer below this line. \
                        Everything helps: what was unclear, too long, too easy, or missing.\n---\n";
         assert_eq!(
-            signals(TopicId::Feedback, starter, starter)
+            signals(&parts("feedback"), starter, starter)
                 .iter()
                 .filter(|s| s.present)
                 .count(),
@@ -423,7 +305,7 @@ mod tests {
         );
         let answer = format!("{starter}It took me five hours.\n");
         assert_eq!(
-            signals(TopicId::Feedback, &answer, starter)
+            signals(&parts("feedback"), &answer, starter)
                 .into_iter()
                 .filter(|s| s.present)
                 .map(|s| s.id)

@@ -3,14 +3,17 @@
 //! - [`manifest`]: `content/challenge.toml`, the single description of the challenge that the site,
 //!   `sre-check` and `sre-intake` all read.
 //! - [`report`]: the JSON report `sre-check` writes and `sre-intake` receives (`sre-check.report/1`).
-//! - [`topic`]: the six topic ids.
+//! - [`topic`]: topic ids (the manifest lists the topics) and their numerals.
 //! - [`site`]: where the built site keeps the challenge, and the routes of its pages.
+//! - [`browser_policy`]: the Content-Security-Policy of the site's pages, and the servers the
+//!   site may send answers to.
 //! - [`debian`]: the Debian releases topic II packages for.
 //! - [`hints`]: which expected parts a written answer shows, for reviewers (never scores).
 //!
 //! No I/O here: callers read files and hand text in, so every function is deterministic and the
 //! crate also compiles to wasm for the site.
 
+pub mod browser_policy;
 pub mod debian;
 pub mod hints;
 pub mod manifest;
@@ -18,9 +21,10 @@ pub mod report;
 pub mod site;
 pub mod topic;
 
+pub use hints::ExpectedPart;
 pub use manifest::{
-    AnswerSlot, CheckSpec, Criterion, Manifest, ManifestError, PackageSpec, ScriptArg,
-    ScriptInterface, Topic, UpstreamRelease,
+    AnswerSlot, CheckSpec, Criterion, Manifest, ManifestError, OptionKind, PackageSpec, ScriptArg,
+    ScriptInterface, Topic, TopicOption, UpstreamRelease,
 };
 pub use report::{CheckResult, Report, ReportError, Status, TopicReport};
-pub use topic::{TopicId, UnknownTopic};
+pub use topic::{BadTopicId, TopicId, UnknownTopic};

@@ -9,9 +9,11 @@ use std::collections::BTreeSet;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::topic::TopicId;
+use crate::hints::ExpectedPart;
+use crate::topic::{TopicId, UnknownTopic, roman_numeral};
 
-/// The whole challenge: its identity and its six topics in order.
+/// The whole challenge: its identity and its topics in order. The manifest is the registry of
+/// topics: no list of them exists in code.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Manifest {
@@ -40,9 +42,9 @@ pub struct Challenge {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Topic {
-    /// Stable id: `iac`, `os`, `monitoring`, `postgres`, `leadership`, `feedback`.
+    /// Stable id, e.g. `iac`; its shape is checked when the manifest is read.
     pub id: TopicId,
-    /// Position in the challenge, 1 to 6 (shown as a Roman numeral).
+    /// Position in the challenge, from 1 (shown as a Roman numeral).
     pub number: u8,
     /// Human title, e.g. "Infrastructure as Code".
     pub title: String,
@@ -70,6 +72,32 @@ pub struct Topic {
     /// (topic II only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub package: Option<PackageSpec>,
+    /// Options of this topic's checks that a candidate may set on the command line
+    /// (`sre-check run --set <topic>.<name>=<value>`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub options: Vec<TopicOption>,
+}
+
+/// An option of a topic's checks, set with `sre-check run --set <topic>.<name>=<value>`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TopicOption {
+    /// Name within the topic, e.g. `exporter-binary` (1-32 characters of a-z, 0-9 and '-').
+    pub name: String,
+    /// What the value is, so it can be checked before any check runs.
+    pub kind: OptionKind,
+    /// One or two sentences for the candidate: what the value is and what happens without it.
+    pub help: String,
+}
+
+/// What kind of value a [`TopicOption`] takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OptionKind {
+    /// The path of an existing file (resolved against the current folder).
+    File,
+    /// Any text.
+    Text,
 }
 
 /// An evaluation criterion reviewers score from 1 to 4.
@@ -99,6 +127,10 @@ pub struct AnswerSlot {
     /// Starting text of the editor when the file is not handed out (e.g. expected headings).
     #[serde(default)]
     pub template: Option<String>,
+    /// The parts a reader expects the answer to cover, shown to reviewers as hints (see
+    /// [`crate::hints`]); empty when the answer has none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub signals: Vec<ExpectedPart>,
 }
 
 /// The format of a written answer.
@@ -252,7 +284,7 @@ impl UpstreamRelease {
 /// Why a manifest was rejected. Each message names the field and what to write instead.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ManifestError {
-    /// The TOML does not parse or does not match the schema (this includes unknown topic ids).
+    /// The TOML does not parse or does not match the schema (this includes malformed topic ids).
     #[error("challenge.toml does not parse: {0}")]
     Parse(String),
     /// The version is not `MAJOR.MINOR.PATCH`.
@@ -261,9 +293,9 @@ pub enum ManifestError {
     /// A topic is listed twice.
     #[error("topic `{0}` is listed twice")]
     DuplicateTopic(TopicId),
-    /// One of the six topics is absent.
-    #[error("topic `{0}` is missing: the challenge has all six topics")]
-    MissingTopic(TopicId),
+    /// The manifest lists no topic.
+    #[error("the manifest lists no topic: add at least one [[topic]]")]
+    NoTopics,
     /// Topic numbers are not 1, 2, 3… in order.
     #[error(
         "topic `{topic}` has number {found}, expected {expected} (topics are numbered in order from 1)"
@@ -304,6 +336,24 @@ pub enum ManifestError {
         /// What is wrong, and what to write instead.
         reason: String,
     },
+    /// An answer slot's `signals` are inconsistent.
+    #[error("answer slot `{slot}`: signals: {reason}")]
+    BadSignal {
+        /// The answer slot.
+        slot: String,
+        /// What is wrong, and what to write instead.
+        reason: String,
+    },
+    /// A topic's `options` are inconsistent.
+    #[error("topic `{topic}`: option `{option}` {reason}")]
+    BadOption {
+        /// The topic.
+        topic: TopicId,
+        /// The option's name.
+        option: String,
+        /// What is wrong, and what to write instead.
+        reason: String,
+    },
     /// A file the manifest names does not exist in the content folder.
     #[error("{path} is named by the manifest ({owner}) but does not exist in the content folder")]
     MissingFile {
@@ -323,21 +373,24 @@ impl Manifest {
         Ok(manifest)
     }
 
-    /// Checks what can be checked without reading files: version, the six topics in order,
-    /// unique ids, safe paths.
+    /// Checks what can be checked without reading files: version, topics numbered in order,
+    /// unique ids, safe paths, well-formed signals and options.
     pub fn validate(&self) -> Result<(), ManifestError> {
         if !is_version(&self.challenge.version) {
             return Err(ManifestError::BadVersion(self.challenge.version.clone()));
         }
+        if self.topics.is_empty() {
+            return Err(ManifestError::NoTopics);
+        }
         let mut seen = BTreeSet::new();
         for (i, topic) in self.topics.iter().enumerate() {
-            if !seen.insert(topic.id) {
-                return Err(ManifestError::DuplicateTopic(topic.id));
+            if !seen.insert(&topic.id) {
+                return Err(ManifestError::DuplicateTopic(topic.id.clone()));
             }
             let expected = u8::try_from(i + 1).unwrap_or(u8::MAX);
             if topic.number != expected {
                 return Err(ManifestError::BadNumber {
-                    topic: topic.id,
+                    topic: topic.id.clone(),
                     found: topic.number,
                     expected,
                 });
@@ -346,7 +399,7 @@ impl Manifest {
                 package
                     .validate()
                     .map_err(|reason| ManifestError::BadPackage {
-                        topic: topic.id,
+                        topic: topic.id.clone(),
                         reason,
                     })?;
             }
@@ -354,14 +407,12 @@ impl Manifest {
             for check in &topic.checks {
                 if !checks.insert(check.id.as_str()) {
                     return Err(ManifestError::DuplicateCheck {
-                        topic: topic.id,
+                        topic: topic.id.clone(),
                         check: check.id.clone(),
                     });
                 }
             }
-        }
-        if let Some(missing) = TopicId::ALL.into_iter().find(|t| !seen.contains(t)) {
-            return Err(ManifestError::MissingTopic(missing));
+            topic.validate_options()?;
         }
         let mut slots = BTreeSet::new();
         for slot in self.slots().map(|(_, s)| s) {
@@ -374,6 +425,11 @@ impl Manifest {
             if slot.files.is_empty() {
                 return Err(ManifestError::SlotWithoutFile(slot.id.clone()));
             }
+            slot.validate_signals()
+                .map_err(|reason| ManifestError::BadSignal {
+                    slot: slot.id.clone(),
+                    reason,
+                })?;
         }
         for (_, path) in self.content_paths().chain(self.answer_paths()) {
             if !is_safe_path(path) {
@@ -397,9 +453,24 @@ impl Manifest {
         Ok(())
     }
 
-    /// The topic with this id. Every id is present in a validated manifest.
-    pub fn topic(&self, id: TopicId) -> Option<&Topic> {
+    /// The topic with this id, if the manifest lists it.
+    pub fn topic(&self, id: &str) -> Option<&Topic> {
         self.topics.iter().find(|t| t.id == id)
+    }
+
+    /// The id of the topic named `id`, or an error that lists the topics there are.
+    pub fn topic_id(&self, id: &str) -> Result<TopicId, UnknownTopic> {
+        self.topic(id)
+            .map(|t| t.id.clone())
+            .ok_or_else(|| UnknownTopic {
+                id: id.to_owned(),
+                known: self
+                    .topics
+                    .iter()
+                    .map(|t| t.id.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            })
     }
 
     /// Every answer slot with its topic, in challenge order.
@@ -470,10 +541,35 @@ impl Topic {
         self.readme.split_once('#').map(|(_, s)| s)
     }
 
-    /// The topic number as a Roman numeral (I to VI), as the challenge writes it.
-    pub fn roman(&self) -> &'static str {
-        const ROMAN: [&str; 7] = ["?", "I", "II", "III", "IV", "V", "VI"];
-        ROMAN.get(usize::from(self.number)).copied().unwrap_or("?")
+    /// The topic number as a Roman numeral, as the challenge writes it.
+    pub fn roman(&self) -> String {
+        roman_numeral(self.number)
+    }
+
+    /// The option of this topic named `name`.
+    pub fn option(&self, name: &str) -> Option<&TopicOption> {
+        self.options.iter().find(|o| o.name == name)
+    }
+
+    fn validate_options(&self) -> Result<(), ManifestError> {
+        let mut names = BTreeSet::new();
+        for option in &self.options {
+            let bad = |reason: &str| ManifestError::BadOption {
+                topic: self.id.clone(),
+                option: option.name.clone(),
+                reason: reason.to_owned(),
+            };
+            if !is_slot_id(&option.name) {
+                return Err(bad("must be 1-32 characters of a-z, 0-9 and '-'"));
+            }
+            if !names.insert(option.name.as_str()) {
+                return Err(bad("is listed twice"));
+            }
+            if option.help.trim().is_empty() {
+                return Err(bad("needs a `help` text for the candidate"));
+            }
+        }
+        Ok(())
     }
 
     /// The check spec with this id.
@@ -486,6 +582,23 @@ impl AnswerSlot {
     /// The file name used when exporting this answer.
     pub fn canonical_file(&self) -> &str {
         self.files.first().map_or("", String::as_str)
+    }
+
+    fn validate_signals(&self) -> Result<(), String> {
+        let mut ids = BTreeSet::new();
+        for part in &self.signals {
+            if !is_slot_id(&part.id) {
+                return Err(format!(
+                    "id `{}` must be 1-32 characters of a-z, 0-9 and '-'",
+                    part.id
+                ));
+            }
+            if !ids.insert(part.id.as_str()) {
+                return Err(format!("`{}` is listed twice", part.id));
+            }
+            part.validate()?;
+        }
+        Ok(())
     }
 }
 
@@ -544,15 +657,25 @@ mod tests {
     #[test]
     fn the_real_manifest_has_six_topics_in_order() {
         let m = manifest();
-        let ids: Vec<TopicId> = m.topics.iter().map(|t| t.id).collect();
-        assert_eq!(ids, TopicId::ALL);
+        let ids: Vec<&str> = m.topics.iter().map(|t| t.id.as_str()).collect();
+        assert_eq!(
+            ids,
+            [
+                "iac",
+                "os",
+                "monitoring",
+                "postgres",
+                "leadership",
+                "feedback"
+            ]
+        );
         assert_eq!(m.topics[3].roman(), "IV");
     }
 
     #[test]
     fn the_real_manifest_criteria_match_the_challenge() {
         let m = manifest();
-        let names = |id| -> Vec<&str> {
+        let names = |id: &str| -> Vec<&str> {
             m.topic(id)
                 .unwrap()
                 .criteria
@@ -561,19 +684,16 @@ mod tests {
                 .collect()
         };
         assert_eq!(
-            names(TopicId::Iac),
+            names("iac"),
             [
                 "Understanding Errors",
                 "Problem-Solving",
                 "Best Practices with Ansible"
             ]
         );
+        assert_eq!(names("os"), ["Accuracy", "Complexity", "Best Practices"]);
         assert_eq!(
-            names(TopicId::Os),
-            ["Accuracy", "Complexity", "Best Practices"]
-        );
-        assert_eq!(
-            names(TopicId::Monitoring),
+            names("monitoring"),
             [
                 "Comprehensiveness",
                 "Customization",
@@ -582,7 +702,7 @@ mod tests {
             ]
         );
         assert_eq!(
-            names(TopicId::Postgres),
+            names("postgres"),
             [
                 "Technical Depth",
                 "Problem-Solving",
@@ -593,7 +713,7 @@ mod tests {
             ]
         );
         assert_eq!(
-            names(TopicId::Leadership),
+            names("leadership"),
             [
                 "Strategic Thinking",
                 "Depth of Knowledge",
@@ -602,7 +722,7 @@ mod tests {
                 "Trade-off Management"
             ]
         );
-        assert!(m.topic(TopicId::Feedback).unwrap().criteria.is_empty());
+        assert!(m.topic("feedback").unwrap().criteria.is_empty());
     }
 
     #[test]
@@ -617,7 +737,8 @@ mod tests {
             leadership.files,
             ["technical-leadership.md", "technical-leadership.txt"]
         );
-        assert_eq!(m.slot("infra").unwrap().0.id, TopicId::Iac);
+        assert_eq!(m.slot("infra").unwrap().0.id, "iac");
+        assert_eq!(m.topic_id("iac").map(|id| id.to_string()), Ok("iac".into()));
         assert!(m.slot("nope").is_none());
     }
 
@@ -631,21 +752,61 @@ mod tests {
 
     #[test]
     fn unknown_topic_is_rejected_with_the_valid_ids() {
-        let text = CONTENT.replacen("id = \"feedback\"", "id = \"kubernetes\"", 1);
-        let err = Manifest::from_toml(&text).unwrap_err();
+        let err = manifest().topic_id("kubernetes").unwrap_err();
         let msg = err.to_string();
         assert!(msg.contains("kubernetes"), "{msg}");
         assert!(msg.contains("feedback"), "{msg}");
+        let text = CONTENT.replacen("id = \"feedback\"", "id = \"Feed back\"", 1);
+        let msg = Manifest::from_toml(&text).unwrap_err().to_string();
+        assert!(msg.contains("`Feed back` is not a topic id"), "{msg}");
     }
 
     #[test]
-    fn missing_topic_is_rejected() {
+    fn a_manifest_without_topics_or_with_a_repeated_one_is_rejected() {
         let mut m = manifest();
-        m.topics.pop();
+        m.topics.clear();
+        assert_eq!(m.validate(), Err(ManifestError::NoTopics));
+        let mut m = manifest();
+        let first = m.topics[0].clone();
+        m.topics.push(first);
         assert_eq!(
             m.validate(),
-            Err(ManifestError::MissingTopic(TopicId::Feedback))
+            Err(ManifestError::DuplicateTopic("iac".parse().unwrap()))
         );
+    }
+
+    #[test]
+    fn a_seventh_topic_is_numbered_like_the_others() {
+        let mut m = manifest();
+        let mut topic = m.topics[5].clone();
+        topic.id = "oncall".parse().unwrap();
+        topic.number = 7;
+        topic.answers.clear();
+        m.topics.push(topic);
+        assert_eq!(m.validate(), Ok(()));
+        assert_eq!(m.topics[6].roman(), "VII");
+    }
+
+    #[test]
+    fn malformed_signals_and_options_are_rejected() {
+        let mut m = manifest();
+        let leadership = m.topics.iter_mut().find(|t| t.id == "leadership").unwrap();
+        leadership.answers[0].signals[0]
+            .keywords
+            .push("Road-map".into());
+        let msg = m.validate().unwrap_err().to_string();
+        assert!(
+            msg.starts_with("answer slot `leadership`: signals:"),
+            "{msg}"
+        );
+        assert!(msg.contains("`Road-map`"), "{msg}");
+
+        let mut m = manifest();
+        let os = m.topics.iter_mut().find(|t| t.id == "os").unwrap();
+        let option = os.options[0].clone();
+        os.options.push(option);
+        let msg = m.validate().unwrap_err().to_string();
+        assert_eq!(msg, "topic `os`: option `exporter-binary` is listed twice");
     }
 
     #[test]
@@ -704,7 +865,7 @@ mod tests {
     #[test]
     fn the_os_topic_names_its_script_interface() {
         let m = manifest();
-        let package = m.topic(TopicId::Os).unwrap().package.as_ref().unwrap();
+        let package = m.topic("os").unwrap().package.as_ref().unwrap();
         assert_eq!(
             package.script.usage(),
             "packaging/build-deb.sh <codename> <version> <exporter-binary> <outdir>"
@@ -720,7 +881,7 @@ mod tests {
     #[test]
     fn a_package_script_takes_each_argument_once() {
         let mut m = manifest();
-        let os = m.topics.iter_mut().find(|t| t.id == TopicId::Os).unwrap();
+        let os = m.topics.iter_mut().find(|t| t.id == "os").unwrap();
         let package = os.package.as_mut().unwrap();
         package.script.args.pop();
         let err = m.validate().unwrap_err();
@@ -730,7 +891,7 @@ mod tests {
     #[test]
     fn sections_and_digests() {
         let m = manifest();
-        let leadership = m.topic(TopicId::Leadership).unwrap();
+        let leadership = m.topic("leadership").unwrap();
         assert_eq!(leadership.readme_file(), "README.md");
         assert!(leadership.readme_section().is_some());
         let a = content_digest([("a", &b"1"[..]), ("b", &b"2"[..])]);

@@ -215,6 +215,9 @@ pub enum ReportError {
         /// The bound.
         limit: usize,
     },
+    /// A topic the challenge's manifest does not list.
+    #[error("the report names a topic this challenge does not have: {0}")]
+    UnknownTopic(#[from] crate::topic::UnknownTopic),
     /// A file digest is not 64 lowercase hex digits, or a path is unsafe.
     #[error("file entry `{0}` has an unsafe path or a sha256 that is not 64 lowercase hex digits")]
     BadFile(String),
@@ -254,13 +257,13 @@ impl Report {
         }
         let mut seen = BTreeSet::new();
         for topic in &self.topics {
-            if !seen.insert(topic.id) {
-                return Err(ReportError::DuplicateTopic(topic.id));
+            if !seen.insert(&topic.id) {
+                return Err(ReportError::DuplicateTopic(topic.id.clone()));
             }
             let expected = Status::of_checks(&topic.checks);
             if topic.status != expected {
                 return Err(ReportError::TopicStatus {
-                    topic: topic.id,
+                    topic: topic.id.clone(),
                     found: topic.status.as_str(),
                     expected: expected.as_str(),
                 });
@@ -273,7 +276,7 @@ impl Report {
                 ] {
                     if text.len() > limit {
                         return Err(ReportError::Oversize {
-                            topic: topic.id,
+                            topic: topic.id.clone(),
                             check: check.id.clone(),
                             field,
                             bytes: text.len(),
@@ -282,6 +285,15 @@ impl Report {
                     }
                 }
             }
+        }
+        Ok(())
+    }
+
+    /// Checks that every topic of the report is one `manifest` lists (ids are data of the
+    /// manifest, so the schema alone cannot know them).
+    pub fn check_topics(&self, manifest: &crate::Manifest) -> Result<(), ReportError> {
+        for topic in &self.topics {
+            manifest.topic_id(topic.id.as_str())?;
         }
         Ok(())
     }
@@ -398,7 +410,7 @@ mod tests {
             }],
             topics: vec![
                 TopicReport::new(
-                    TopicId::Iac,
+                    "iac".parse().unwrap(),
                     vec![
                         check("build", Status::Pass),
                         check("idempotence", Status::Fail),
@@ -406,7 +418,7 @@ mod tests {
                     vec![],
                 ),
                 TopicReport::new(
-                    TopicId::Leadership,
+                    "leadership".parse().unwrap(),
                     vec![check("answers", Status::Pass)],
                     vec![Signal {
                         id: "rollback".to_owned(),
@@ -447,8 +459,15 @@ mod tests {
 
         let mut json = serde_json::to_value(sample()).unwrap();
         json["topics"][0]["id"] = "kubernetes".into();
-        let err = Report::from_json(json.to_string().as_bytes()).unwrap_err();
+        let report = Report::from_json(json.to_string().as_bytes()).unwrap();
+        let manifest = crate::Manifest::from_toml(include_str!("../../../content/challenge.toml"))
+            .expect("content/challenge.toml is valid");
+        let err = report.check_topics(&manifest).unwrap_err();
         assert!(err.to_string().contains("kubernetes"), "{err}");
+        assert!(sample().check_topics(&manifest).is_ok());
+        json["topics"][0]["id"] = "Kubernetes!".into();
+        let err = Report::from_json(json.to_string().as_bytes()).unwrap_err();
+        assert!(err.to_string().contains("Kubernetes!"), "{err}");
 
         let mut json = serde_json::to_value(sample()).unwrap();
         json["surprise"] = true.into();
@@ -484,7 +503,10 @@ mod tests {
 
         let mut r = sample();
         r.topics.push(r.topics[0].clone());
-        assert_eq!(r.validate(), Err(ReportError::DuplicateTopic(TopicId::Iac)));
+        assert_eq!(
+            r.validate(),
+            Err(ReportError::DuplicateTopic("iac".parse().unwrap()))
+        );
 
         let mut r = sample();
         r.files[0].path = "../../etc/shadow".to_owned();

@@ -73,7 +73,8 @@ pub const INVITE_PATH: &str = "invite/";
 pub const INVITE_QUERY: &str = "invite";
 
 /// The query parameter naming the sre-intake server when it is not the site's own origin (the
-/// server must then allow the site's origin with `--cors-origin`).
+/// server must then allow the site's origin with `--cors-origin`). The site accepts only its own
+/// origin or a server it was built to allow (`crate::browser_policy::SERVERS_ENV`).
 pub const SERVER_QUERY: &str = "server";
 
 /// The path of sre-intake's API on its origin.
@@ -96,12 +97,12 @@ pub fn file_url(content_path: &str) -> String {
 }
 
 /// The HTML fragment of a topic's readme (or readme section).
-pub fn topic_fragment(id: TopicId) -> String {
+pub fn topic_fragment(id: &TopicId) -> String {
     format!("{RENDERED_DIR}/topics/{id}.html")
 }
 
 /// The route of a topic's page, e.g. `topic/iac`.
-pub fn topic_route(id: TopicId) -> String {
+pub fn topic_route(id: &TopicId) -> String {
     format!("topic/{id}")
 }
 
@@ -112,15 +113,18 @@ mod tests {
     #[test]
     fn paths_are_relative_and_inside_their_folders() {
         assert_eq!(file_url("a/b.png"), "content/a/b.png");
-        assert_eq!(topic_fragment(TopicId::Iac), "challenge/topics/iac.html");
-        assert_eq!(topic_route(TopicId::Postgres), "topic/postgres");
+        assert_eq!(
+            topic_fragment(&"iac".parse().unwrap()),
+            "challenge/topics/iac.html"
+        );
+        assert_eq!(topic_route(&"postgres".parse().unwrap()), "topic/postgres");
         for path in [MANIFEST_JSON, README_FRAGMENT, STARTING_TEXTS_JSON] {
             assert!(path.starts_with(RENDERED_DIR) && !path.starts_with('/'));
         }
         assert_eq!(starter_kit("1.0.0"), "challenge/sre-challenge-1.0.0.zip");
         assert_eq!(page_file(HOME_ROUTE), "index.html");
         assert_eq!(
-            page_file(&topic_route(TopicId::Iac)),
+            page_file(&topic_route(&"iac".parse().unwrap())),
             "topic/iac/index.html"
         );
         assert_eq!(page_file(ANSWERS_ROUTE), "answers/index.html");

@@ -1,73 +1,139 @@
-//! The six topics of the challenge, by id.
+//! Topic ids: short names that the manifest declares, checked when it is loaded.
+//!
+//! There is no list of topics in code: `content/challenge.toml` is the registry. A [`TopicId`]
+//! only guarantees its shape (safe in URLs, file names and command lines); whether a topic of that
+//! id exists is the manifest's answer ([`crate::Manifest::topic_id`]).
 
+use std::borrow::Borrow;
 use std::fmt;
 use std::str::FromStr;
+use std::sync::Arc;
 
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-/// A topic of the challenge. The ids are stable: they appear in the manifest, in reports, in URLs
-/// (`/topic/<id>`) and on the `sre-check --topic` command line.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum TopicId {
-    /// I — Infrastructure as Code (Ansible).
-    Iac,
-    /// II — Operating system: a `.deb` pipeline in GitHub Actions.
-    Os,
-    /// III — Monitoring and observability.
-    Monitoring,
-    /// IV — PostgreSQL management and a production incident.
-    Postgres,
-    /// V — Technical leadership: a cloud migration plan.
-    Leadership,
-    /// VI — Feedback on the challenge.
-    Feedback,
-}
+/// The id of a topic of the challenge, e.g. `iac`. The ids are stable: they appear in the
+/// manifest, in reports, in URLs (`/topic/<id>`) and on the `sre-check --topic` command line.
+/// Cheap to clone.
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct TopicId(Arc<str>);
+
+/// Longest topic id accepted.
+pub const MAX_TOPIC_ID_LEN: usize = 32;
 
 impl TopicId {
-    /// Every topic, in the challenge's order.
-    pub const ALL: [TopicId; 6] = [
-        TopicId::Iac,
-        TopicId::Os,
-        TopicId::Monitoring,
-        TopicId::Postgres,
-        TopicId::Leadership,
-        TopicId::Feedback,
-    ];
+    /// Checks the shape of `id`: 1 to 32 characters of `a-z`, `0-9` and `-`, starting with a
+    /// letter.
+    pub fn new(id: &str) -> Result<TopicId, BadTopicId> {
+        let shaped = (1..=MAX_TOPIC_ID_LEN).contains(&id.len())
+            && id.starts_with(|c: char| c.is_ascii_lowercase())
+            && id
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+        if shaped {
+            Ok(TopicId(Arc::from(id)))
+        } else {
+            Err(BadTopicId(id.to_owned()))
+        }
+    }
 
     /// The id as written in the manifest, reports and URLs.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            TopicId::Iac => "iac",
-            TopicId::Os => "os",
-            TopicId::Monitoring => "monitoring",
-            TopicId::Postgres => "postgres",
-            TopicId::Leadership => "leadership",
-            TopicId::Feedback => "feedback",
-        }
+    pub fn as_str(&self) -> &str {
+        &self.0
     }
 }
 
 impl fmt::Display for TopicId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+        f.write_str(&self.0)
     }
 }
 
-/// A topic id that is not one of [`TopicId::ALL`].
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown topic `{0}`: expected one of iac, os, monitoring, postgres, leadership, feedback")]
-pub struct UnknownTopic(pub String);
+impl fmt::Debug for TopicId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "TopicId({:?})", &*self.0)
+    }
+}
+
+impl Borrow<str> for TopicId {
+    fn borrow(&self) -> &str {
+        &self.0
+    }
+}
+
+impl PartialEq<str> for TopicId {
+    fn eq(&self, other: &str) -> bool {
+        &*self.0 == other
+    }
+}
+
+impl PartialEq<&str> for TopicId {
+    fn eq(&self, other: &&str) -> bool {
+        &*self.0 == *other
+    }
+}
 
 impl FromStr for TopicId {
-    type Err = UnknownTopic;
+    type Err = BadTopicId;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        TopicId::ALL
-            .into_iter()
-            .find(|t| t.as_str() == s)
-            .ok_or_else(|| UnknownTopic(s.to_owned()))
+        TopicId::new(s)
     }
+}
+
+impl Serialize for TopicId {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.0)
+    }
+}
+
+impl<'de> Deserialize<'de> for TopicId {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        TopicId::new(&text).map_err(serde::de::Error::custom)
+    }
+}
+
+/// A string that cannot be a topic id.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("`{0}` is not a topic id: use 1-32 characters of a-z, 0-9 and '-', starting with a letter")]
+pub struct BadTopicId(pub String);
+
+/// A topic id the manifest does not list.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown topic `{id}`: expected one of {known}")]
+pub struct UnknownTopic {
+    /// What was asked for.
+    pub id: String,
+    /// The manifest's topic ids, comma-separated, in order.
+    pub known: String,
+}
+
+/// `number` written as the challenge writes topic numbers: a Roman numeral (1 → `I`, 14 → `XIV`).
+/// Zero has no numeral and is written `0`.
+pub fn roman_numeral(number: u8) -> String {
+    const DIGITS: [(u8, &str); 9] = [
+        (100, "C"),
+        (90, "XC"),
+        (50, "L"),
+        (40, "XL"),
+        (10, "X"),
+        (9, "IX"),
+        (5, "V"),
+        (4, "IV"),
+        (1, "I"),
+    ];
+    if number == 0 {
+        return "0".to_owned();
+    }
+    let mut rest = number;
+    let mut out = String::new();
+    for (value, digits) in DIGITS {
+        while rest >= value {
+            out.push_str(digits);
+            rest -= value;
+        }
+    }
+    out
 }
 
 #[cfg(test)]
@@ -76,17 +142,42 @@ mod tests {
 
     #[test]
     fn ids_round_trip_through_strings_and_serde() {
-        for id in TopicId::ALL {
-            assert_eq!(id.as_str().parse::<TopicId>(), Ok(id));
+        for text in [
+            "iac",
+            "os",
+            "monitoring",
+            "postgres",
+            "leadership",
+            "feedback",
+            "on-call2",
+        ] {
+            let id: TopicId = text.parse().unwrap();
+            assert_eq!(id.as_str(), text);
             let json = serde_json::to_string(&id).unwrap();
             assert_eq!(json, format!("\"{id}\""));
+            assert_eq!(serde_json::from_str::<TopicId>(&json).unwrap(), id);
         }
     }
 
     #[test]
-    fn unknown_topic_names_the_valid_ones() {
-        let err = "kubernetes".parse::<TopicId>().unwrap_err();
-        assert!(err.to_string().contains("`kubernetes`"));
-        assert!(err.to_string().contains("iac, os, monitoring"));
+    fn malformed_ids_are_rejected_with_the_rule() {
+        for bad in ["", "Iac", "2fa", "a b", "../x", &"x".repeat(33)] {
+            let err = bad.parse::<TopicId>().unwrap_err();
+            assert!(err.to_string().contains("a-z, 0-9"), "{err}");
+        }
+        let err = serde_json::from_str::<TopicId>("\"K8s\"").unwrap_err();
+        assert!(err.to_string().contains("`K8s` is not a topic id"), "{err}");
+    }
+
+    #[test]
+    fn numerals_do_not_stop_at_six() {
+        let numerals: Vec<String> = (1..=9).map(roman_numeral).collect();
+        assert_eq!(
+            numerals,
+            ["I", "II", "III", "IV", "V", "VI", "VII", "VIII", "IX"]
+        );
+        assert_eq!(roman_numeral(14), "XIV");
+        assert_eq!(roman_numeral(255), "CCLV");
+        assert_eq!(roman_numeral(0), "0");
     }
 }

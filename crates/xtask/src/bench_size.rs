@@ -104,11 +104,20 @@ pub fn bench_size(dist: &Path, budgets: Budgets) -> Result<ExitCode> {
     Ok(code)
 }
 
-/// The page files of the site that exist in `dist`: home, each topic, answers, results.
+/// The page files of the site that exist in `dist`: home, each topic (every folder under
+/// `topic/`, so whatever topics the manifest lists), answers, results.
 fn page_files(dist: &Path) -> Vec<String> {
+    let mut topics: Vec<String> = std::fs::read_dir(dist.join("topic"))
+        .into_iter()
+        .flatten()
+        .filter_map(|entry| entry.ok()?.file_name().into_string().ok())
+        .filter_map(|name| name.parse::<TopicId>().ok())
+        .map(|id| site::topic_route(&id))
+        .collect();
+    topics.sort();
     let routes = [site::HOME_ROUTE.to_owned()]
         .into_iter()
-        .chain(TopicId::ALL.into_iter().map(site::topic_route))
+        .chain(topics)
         .chain([
             site::ANSWERS_ROUTE.to_owned(),
             site::RESULTS_ROUTE.to_owned(),

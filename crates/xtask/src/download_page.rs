@@ -2,8 +2,9 @@
 //! checksums, the install script, and a page that lists them with the visitor's platform first.
 //!
 //! The page is prerendered like the others but runs without the app (the app has no route for
-//! it): a few lines of inline script fill in the site's address in the one-liner and move the
-//! build for the visitor's platform (or the one named by `?platform=<target>`) to the top.
+//! it): a small script of its own (`download/platform.js`: the site's policy allows no inline
+//! script) fills in the site's address in the one-liner and moves the build for the visitor's
+//! platform (or the one named by `?platform=<target>`) to the top.
 
 use std::fs;
 use std::path::Path;
@@ -78,6 +79,17 @@ pub fn publish(built: &Path, out: &Path) -> Result<Option<Builds>> {
     Ok(Some(builds))
 }
 
+/// The page's script file, in `download/` beside the page.
+pub const PLATFORM_SCRIPT_FILE: &str = "platform.js";
+
+/// Writes the page's script into `out/download/`.
+pub fn write_script(out: &Path) -> Result<()> {
+    let dir = out.join(site::DOWNLOAD_ROUTE);
+    fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let path = dir.join(PLATFORM_SCRIPT_FILE);
+    fs::write(&path, PLATFORM_SCRIPT).with_context(|| format!("cannot write {}", path.display()))
+}
+
 /// The page's `<head>`: the template's head without the app (its scripts and preloads).
 pub fn static_head(template: &str, title: &str) -> Result<String> {
     let Some(end) = template.find("</head>").or_else(|| template.find("<body")) else {
@@ -133,8 +145,9 @@ pub fn page(
          <div class=\"page download markdown\"><h1>Get sre-check</h1>\
          <p><code>sre-check</code> runs the machine checks of each topic on your computer, with \
          Docker, and tells you what passes.</p>{body}</div></main></div>\
-         <script>{PLATFORM_SCRIPT}</script></body></html>",
-        site::element::PRERENDERED
+         <script src=\"{dir}/{PLATFORM_SCRIPT_FILE}\"></script></body></html>",
+        site::element::PRERENDERED,
+        dir = site::DOWNLOAD_ROUTE,
     ))
 }
 

@@ -12,6 +12,7 @@ mod dist;
 mod download_page;
 mod gen_content;
 mod pages;
+mod policy_meta;
 mod render;
 
 use std::path::PathBuf;
@@ -58,7 +59,7 @@ enum Task {
         /// The built site; Trunk's staging folder when run as a Trunk hook.
         #[arg(long, env = "TRUNK_STAGING_DIR")]
         out: PathBuf,
-        /// sre-check's builds [default: <repo>/target/dist/download, where `dist` writes them].
+        /// sre-check's builds [default: $XDG_CACHE_HOME/sre-challenge/dist/download, where `dist` writes them].
         #[arg(long)]
         builds: Option<PathBuf>,
     },
@@ -87,7 +88,7 @@ enum Task {
     /// lock file and the toolchain are unchanged since the last build, nothing is rebuilt.
     /// `cargo xtask pages` copies the result into the site's `download/`.
     Dist {
-        /// Output folder [default: <repo>/target/dist].
+        /// Output folder [default: $XDG_CACHE_HOME/sre-challenge/dist, shared by every checkout].
         #[arg(long)]
         out: Option<PathBuf>,
         /// Build even when the inputs are unchanged.
@@ -117,7 +118,7 @@ fn try_main() -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Task::Pages { out, builds } => {
-            let builds = builds.unwrap_or_else(|| repo_root().join(DIST_OUT).join("download"));
+            let builds = builds.unwrap_or_else(|| dist_out().join("download"));
             pages::pages(&out, &builds)?;
             Ok(ExitCode::SUCCESS)
         }
@@ -135,7 +136,7 @@ fn try_main() -> anyhow::Result<ExitCode> {
         }
         Task::Dist { out, force } => {
             let root = repo_root();
-            let out = out.unwrap_or_else(|| root.join(DIST_OUT));
+            let out = out.unwrap_or_else(dist_out);
             dist::dist(&root, &out, force)?;
             Ok(ExitCode::SUCCESS)
         }
@@ -146,8 +147,18 @@ fn try_main() -> anyhow::Result<ExitCode> {
     }
 }
 
-/// Where `dist` writes by default, relative to the repository root (`pages` reads it there).
-const DIST_OUT: &str = "target/dist";
+/// Where `dist` writes and `pages` reads sre-check's builds by default:
+/// `$XDG_CACHE_HOME/sre-challenge/dist` (`~/.cache/…`), not the checkout's `target/`. Another
+/// checkout on the same machine (CI's fresh clone) then finds the builds up to date when their
+/// inputs are the same, and the cross-compiled dependencies when they are not.
+fn dist_out() -> PathBuf {
+    let cache = std::env::var_os("XDG_CACHE_HOME")
+        .filter(|d| !d.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))
+        .unwrap_or_else(|| repo_root().join("target"));
+    cache.join("sre-challenge/dist")
+}
 
 /// The repository root, so that the defaults work from any directory.
 fn repo_root() -> PathBuf {

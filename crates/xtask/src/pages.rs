@@ -6,6 +6,7 @@
 //! `topic/iac/index.html`… — as Trunk's `index.html` plus:
 //!
 //! - the page's title;
+//! - the site's Content-Security-Policy as a `<meta>`, for static hosts (see `policy_meta`);
 //! - the manifest and the starting texts as inline JSON, so the app starts without fetching them;
 //! - the page itself, prerendered: the header and the page's readme fragment, in the same markup
 //!   the app renders. The first heading shows as soon as the HTML arrives, the page reads without
@@ -20,7 +21,7 @@ use serde_json::Value;
 use sre_markdown::escape_text;
 use sre_model::{Manifest, Topic, site};
 
-use crate::download_page;
+use crate::{download_page, policy_meta};
 
 /// Writes every page into `out`, which holds Trunk's `index.html` and `render`'s output, and
 /// publishes sre-check's builds from `builds` (`cargo xtask dist`'s output) with their page.
@@ -35,6 +36,7 @@ pub fn pages(out: &Path, builds: &Path) -> Result<()> {
     // Run again on a built site (e.g. after `render` with other content), index.html is a page
     // already: its inserted block goes, Trunk's page stays.
     let template = without_inserted(&page);
+    let template = policy_meta::with_policy(&template, &policy_meta::PagePolicy::from_env()?)?;
     let read = |path: &str| {
         let full = out.join(path);
         fs::read_to_string(&full).with_context(|| {
@@ -68,6 +70,7 @@ pub fn pages(out: &Path, builds: &Path) -> Result<()> {
         written += 1;
     }
     let published = download_page::publish(builds, out)?;
+    download_page::write_script(out)?;
     let download = download_page::page(
         &template,
         &manifest.challenge.title,
@@ -152,14 +155,14 @@ pub fn plan(manifest: &Manifest, read: &dyn Fn(&str) -> Result<String>) -> Resul
     }];
     for topic in &manifest.topics {
         pages.push(Page {
-            route: site::topic_route(topic.id),
+            route: site::topic_route(&topic.id),
             title: format!("{}. {} — {site_title}", topic.roman(), topic.title),
             body: format!(
                 "{header}<main id=\"main\" tabindex=\"-1\"><div class=\"topic-page\">\
                  <p class=\"breadcrumb\"><a href=\"{}\">All topics</a></p>\
                  <article class=\"markdown\">{}</article></div></main>",
                 site::HOME_ROUTE,
-                read(&site::topic_fragment(topic.id))?
+                read(&site::topic_fragment(&topic.id))?
             ),
         });
     }
@@ -202,7 +205,7 @@ fn topic_list(topics: &[Topic]) -> String {
             format!(
                 "<li class=\"topic\"><a href=\"{}\"><span class=\"roman\">{}.</span> \
                  <span class=\"topic-title\">{}</span></a><p>{}</p></li>",
-                site::topic_route(t.id),
+                site::topic_route(&t.id),
                 t.roman(),
                 escape_text(&t.title),
                 escape_text(&t.objective)
@@ -271,7 +274,7 @@ mod tests {
     use super::*;
 
     const TEMPLATE: &str = "<!doctype html><html lang=en><title>SRE Challenge</title><base href=/>\
-        <script type=module>import init from '/app.js';init()</script></head>\
+        <script type=module src=/boot.js></script></head>\
         <body><noscript>JS</noscript></body></html>";
 
     fn manifest() -> Manifest {
@@ -317,7 +320,7 @@ mod tests {
         assert_eq!(
             html,
             "<!doctype html><html lang=en><title>I. &lt;IaC&gt; — SRE Challenge</title><base href=/>\
-             <script type=module>import init from '/app.js';init()</script></head>\
+             <script type=module src=/boot.js></script></head>\
              <body><!--sre:page--><script type=\"application/json\" id=\"challenge-manifest\">\
              {\"a\":\"\\u003c/script>\\u003c!--\"}</script>\
              <div id=\"prerendered\"><main>x</main></div><!--/sre:page--><noscript>JS</noscript></body></html>"

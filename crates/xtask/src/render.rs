@@ -42,6 +42,20 @@ pub fn render(content: &Path, out: &Path) -> Result<()> {
     Ok(())
 }
 
+/// The manifest as the site publishes it: without the answers' `signals`, which are hints for
+/// reviewers, not part of what candidates download (the checker and the server embed them).
+fn published(manifest: &Manifest) -> Manifest {
+    let mut published = manifest.clone();
+    for slot in published
+        .topics
+        .iter_mut()
+        .flat_map(|t| t.answers.iter_mut())
+    {
+        slot.signals.clear();
+    }
+    published
+}
+
 /// Reads and validates the content and decides every output.
 pub fn plan(content: &Path) -> Result<Rendered> {
     let manifest_path = content.join("challenge.toml");
@@ -95,10 +109,11 @@ pub fn plan(content: &Path) -> Result<Rendered> {
         };
         rendered
             .generated
-            .insert(site::topic_fragment(topic.id), html);
+            .insert(site::topic_fragment(&topic.id), html);
     }
 
-    let json = serde_json::to_string(&manifest).context("serializing the manifest to JSON")?;
+    let json =
+        serde_json::to_string(&published(&manifest)).context("serializing the manifest to JSON")?;
     rendered
         .generated
         .insert(site::MANIFEST_JSON.to_owned(), json);
@@ -185,7 +200,7 @@ fn link_map(manifest: &Manifest) -> LinkMap {
         .with_image_links()
         .with_page(&manifest.challenge.readme, site::HOME_ROUTE);
     manifest.topics.iter().fold(home, |links, topic| {
-        links.with_page(&topic.readme, &site::topic_route(topic.id))
+        links.with_page(&topic.readme, &site::topic_route(&topic.id))
     })
 }
 
@@ -313,6 +328,59 @@ mod tests {
         );
         let leadership = manifest.slot("leadership").context("slot")?.1;
         assert_eq!(Some(&texts["leadership"]), leadership.template.as_ref());
+        Ok(())
+    }
+
+    /// A seventh topic with only a written answer (tests/seventh-topic) gets its page, its readme
+    /// fragment and its answer slot from the manifest alone: no code names it.
+    #[test]
+    fn a_seventh_written_topic_gets_a_page_and_an_answer_slot() -> Result<()> {
+        let content = content_copy()?;
+        let extra = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/seventh-topic");
+        let manifest_path = content.path().join("challenge.toml");
+        let toml = fs::read_to_string(&manifest_path)?;
+        let topic = fs::read_to_string(extra.join("topic.toml"))?;
+        fs::write(&manifest_path, format!("{toml}\n{topic}"))?;
+        fs::create_dir(content.path().join("oncall"))?;
+        fs::copy(
+            extra.join("README.md"),
+            content.path().join("oncall/README.md"),
+        )?;
+
+        let out = tempfile::tempdir()?;
+        render(content.path(), out.path())?;
+        fs::write(
+            out.path().join("index.html"),
+            "<!doctype html><html><head><title>x</title></head><body></body></html>",
+        )?;
+        crate::pages::pages(out.path())?;
+
+        let fragment = fs::read_to_string(out.path().join("challenge/topics/oncall.html"))?;
+        assert!(fragment.contains("VII. On-call"), "{fragment}");
+        let page = fs::read_to_string(out.path().join("topic/oncall/index.html"))?;
+        assert!(
+            page.contains("<title>VII. On-call — SRE Challenge</title>"),
+            "{page}"
+        );
+        assert!(page.contains("rotation of a team of five"), "{page}");
+        let published: Manifest =
+            serde_json::from_str(&fs::read_to_string(out.path().join(site::MANIFEST_JSON))?)?;
+        let (topic, slot) = published
+            .slot("oncall")
+            .context("the seventh topic's slot")?;
+        assert_eq!((topic.number, topic.roman().as_str()), (7, "VII"));
+        assert_eq!(slot.canonical_file(), "oncall/rotation.md");
+        assert!(
+            slot.signals.is_empty(),
+            "reviewer hints stay out of what the site publishes"
+        );
+        let texts: BTreeMap<String, String> = serde_json::from_str(&fs::read_to_string(
+            out.path().join(site::STARTING_TEXTS_JSON),
+        )?)?;
+        assert!(
+            texts["oncall"].starts_with("# On-call rotation"),
+            "{texts:?}"
+        );
         Ok(())
     }
 

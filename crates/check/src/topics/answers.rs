@@ -1,5 +1,6 @@
 //! The `answers` check every topic has: each written answer of the topic exists and differs from
-//! what was handed out. Only presence is checked; people read the content.
+//! what was handed out. Only presence is checked; people read the content. It is the whole check
+//! of a topic with only written answers, so such a topic needs no module of its own.
 
 use sre_model::{AnswerSlot, hints};
 
@@ -37,18 +38,18 @@ pub fn check(run: &mut TopicRun) {
 }
 
 /// Adds the reviewer hints of `sre_model::hints` for each written answer of the topic as signals
-/// (which expected parts the text shows). Never pass/fail: an absent answer adds none, and the
-/// `answers` check already reports it.
+/// (which of the parts its slot's `signals` in the manifest the text shows). Never pass/fail: an
+/// absent answer adds none, and the `answers` check already reports it.
 pub fn hint_signals(run: &mut TopicRun) {
     let topic = run.topic();
     let workdir = run.env().workdir;
-    for slot in &topic.answers {
+    for slot in topic.answers.iter().filter(|s| !s.signals.is_empty()) {
         let written = slot
             .files
             .iter()
             .find_map(|file| Some((file, workdir.read_text(file).ok().flatten()?)));
         if let Some((file, text)) = written {
-            for signal in hints::signals(topic.id, &text, &handed_out(file, slot)) {
+            for signal in hints::signals(&slot.signals, &text, &handed_out(file, slot)) {
                 run.signal(&signal.id, &signal.label, signal.present);
             }
         }

@@ -11,12 +11,10 @@
 
 mod ansible_output;
 mod dockerfile;
-mod explanation;
 mod lint;
 mod playbook;
 mod privileges;
 mod service;
-mod yaml;
 
 use std::path::Path;
 use std::time::Duration;
@@ -32,7 +30,7 @@ use self::dockerfile::PlaybookRun;
 use self::playbook::Playbook;
 use self::privileges::{Connection, Finding};
 
-use super::answers;
+use super::{Suite, answers};
 
 /// The folder of this topic in the working copy.
 const DIR: &str = "infrastructure";
@@ -40,8 +38,6 @@ const DIR: &str = "infrastructure";
 const PLAYBOOK: &str = "infrastructure/playbook.yml";
 /// The Dockerfile, in [`DIR`].
 const DOCKERFILE: &str = "infrastructure/Dockerfile";
-/// The written answer.
-const ANSWER: &str = "infrastructure/infra.txt";
 
 /// A build installs Ansible (a few minutes the first time) and runs the playbook.
 const BUILD_TIMEOUT: Duration = Duration::from_secs(15 * 60);
@@ -64,10 +60,23 @@ struct Built {
     run: PlaybookRun,
 }
 
+/// The checks of topic I, in manifest order.
+pub const SUITE: Suite = Suite::new(
+    "iac",
+    &[
+        answers::CHECK_ID,
+        "build",
+        "privileges",
+        "idempotence",
+        "service",
+        "lint",
+    ],
+    run_checks,
+);
+
 /// Runs the checks of topic I.
-pub fn run(run: &mut TopicRun) {
+fn run_checks(run: &mut TopicRun) {
     answers::check(run);
-    explanation_signals(run);
     std::thread::scope(|scope| {
         let lint = run.spawn(scope, "lint", lint_check);
         match build(run) {
@@ -92,20 +101,6 @@ pub fn run(run: &mut TopicRun) {
         }
         run.join(lint);
     });
-}
-
-/// Signals for the reviewer: what infra.txt mentions of the cause.
-fn explanation_signals(run: &mut TopicRun) {
-    let text = run
-        .env()
-        .workdir
-        .read_text(ANSWER)
-        .ok()
-        .flatten()
-        .unwrap_or_default();
-    for (id, label, present) in explanation::signals(&text) {
-        run.signal(id, label, present);
-    }
 }
 
 /// The `build` check; the image and the playbook's `RUN` when it passes.

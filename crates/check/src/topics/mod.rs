@@ -1,26 +1,135 @@
-//! One module per topic. Each exposes `run(&mut TopicRun)`, which runs the topic's checks in
-//! order through [`TopicRun::check`]; checks that need Docker go through [`crate::docker`].
+//! The topics' checks and the registry that finds them.
+//!
+//! The manifest is the registry of topics; this module is the registry of machine checks: one
+//! table, [`registry`], from a topic id to its [`Suite`], which the topic's own module declares
+//! (its check ids and the function that runs them). A topic the table does not name, such as one
+//! with only written answers, needs no module: the generic answer check ([`answers`]) serves it.
+//! Every topic then gets the reviewer hints its answer slots declare in the manifest.
+//!
+//! Adding a checked topic: a module here that declares `pub const SUITE`, and one line in
+//! [`SUITES`].
 
 mod answers;
-mod feedback;
 mod iac;
-mod leadership;
 mod monitoring;
 mod os;
 mod postgres;
 
-use sre_model::TopicId;
+use sre_model::{Topic, TopicReport};
 
-use crate::runner::TopicRun;
+use crate::runner::{RunEnv, TopicRun};
 
-/// Runs the checks of the topic `run` is for.
-pub fn run(run: &mut TopicRun) {
-    match run.topic().id {
-        TopicId::Iac => iac::run(run),
-        TopicId::Os => os::run(run),
-        TopicId::Monitoring => monitoring::run(run),
-        TopicId::Postgres => postgres::run(run),
-        TopicId::Leadership => leadership::run(run),
-        TopicId::Feedback => feedback::run(run),
+/// The machine checks of one topic, declared by the topic's module.
+#[derive(Debug)]
+pub struct Suite {
+    topic: &'static str,
+    checks: &'static [&'static str],
+    run_checks: fn(&mut TopicRun),
+}
+
+impl Suite {
+    /// A suite for topic `topic` that runs `checks` (ids, in the manifest's order) with
+    /// `run_checks`.
+    pub const fn new(
+        topic: &'static str,
+        checks: &'static [&'static str],
+        run_checks: fn(&mut TopicRun),
+    ) -> Suite {
+        Suite {
+            topic,
+            checks,
+            run_checks,
+        }
+    }
+
+    /// The id of the topic, as the manifest lists it.
+    pub fn topic(&self) -> &'static str {
+        self.topic
+    }
+
+    /// The ids of the checks, in the order the manifest lists them.
+    pub fn checks(&self) -> &'static [&'static str] {
+        self.checks
+    }
+}
+
+/// Every topic that has machine checks of its own, one suite each.
+static SUITES: [Suite; 4] = [iac::SUITE, os::SUITE, monitoring::SUITE, postgres::SUITE];
+
+/// The registry of check suites: one per topic with machine checks of its own. The topics of the
+/// manifest that are not here get the generic answer check.
+pub fn registry() -> &'static [Suite] {
+    &SUITES
+}
+
+/// The suite of topic `id`, if it has machine checks of its own.
+pub fn suite(id: &str) -> Option<&'static Suite> {
+    SUITES.iter().find(|s| s.topic == id)
+}
+
+/// Runs the given topics in order and returns their reports: each topic's suite, or the generic
+/// answer check for a topic without one, then the reviewer hints of its answers.
+pub fn run_topics(env: &RunEnv, selected: &[&Topic]) -> Vec<TopicReport> {
+    let mut reports = Vec::new();
+    for topic in selected {
+        env.progress.topic(topic);
+        let mut topic_run = TopicRun::new(env, topic);
+        match suite(topic.id.as_str()) {
+            Some(suite) => (suite.run_checks)(&mut topic_run),
+            None if !topic.answers.is_empty() || topic.check(answers::CHECK_ID).is_some() => {
+                answers::check(&mut topic_run);
+            }
+            None => {}
+        }
+        answers::hint_signals(&mut topic_run);
+        reports.push(topic_run.finish());
+    }
+    reports
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The check ids the manifest lists for `topic`.
+    fn manifest_checks(topic: &Topic) -> Vec<&str> {
+        topic.checks.iter().map(|c| c.id.as_str()).collect()
+    }
+
+    #[test]
+    fn every_suite_declares_the_checks_its_manifest_topic_lists() {
+        let manifest = &crate::content::get().manifest;
+        for suite in registry() {
+            let topic = manifest.topic(suite.topic()).unwrap_or_else(|| {
+                panic!(
+                    "the checker has a suite for `{}`, which the manifest lacks",
+                    suite.topic()
+                )
+            });
+            assert_eq!(
+                suite.checks(),
+                manifest_checks(topic),
+                "topic {}: the suite and challenge.toml list different checks",
+                topic.id
+            );
+        }
+    }
+
+    #[test]
+    fn topics_without_a_suite_list_only_the_generic_answer_check() {
+        let manifest = &crate::content::get().manifest;
+        for topic in &manifest.topics {
+            if suite(topic.id.as_str()).is_none() {
+                assert!(
+                    manifest_checks(topic)
+                        .iter()
+                        .all(|c| *c == answers::CHECK_ID),
+                    "topic {} lists machine checks but the checker has no suite for it",
+                    topic.id
+                );
+            }
+        }
+        let checked: Vec<&str> = registry().iter().map(Suite::topic).collect();
+        assert_eq!(checked, ["iac", "os", "monitoring", "postgres"]);
     }
 }

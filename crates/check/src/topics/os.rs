@@ -15,18 +15,39 @@ mod parallel;
 mod practices;
 mod unit;
 mod workflow;
-mod yaml;
 
 use anyhow::anyhow;
 
 use crate::runner::{CheckCtx, TopicRun, Verdict};
 
-use super::answers;
+use super::{Suite, answers};
 use linters::{Actionlint, Concern, Zizmor};
 use workflow::{Kind, Loaded, Sources};
 
+/// The checks of topic II, in manifest order.
+pub const SUITE: Suite = Suite::new(
+    "os",
+    &[
+        answers::CHECK_ID,
+        "workflow",
+        "releases",
+        "pinned-actions",
+        "permissions",
+        "injection",
+        "artifacts",
+        "shared-logic",
+        "build",
+        "install",
+        "purge",
+    ],
+    run_checks,
+);
+
+/// The option (`--set os.exporter-binary=PATH`) that gives the binary to package.
+const EXPORTER_BINARY_OPTION: &str = "exporter-binary";
+
 /// Runs the checks of topic II.
-pub fn run(run: &mut TopicRun) {
+fn run_checks(run: &mut TopicRun) {
     answers::check(run);
     let Some(package) = run.topic().package.as_ref() else {
         run.check("workflow", |_| {
@@ -69,8 +90,11 @@ pub fn run(run: &mut TopicRun) {
             Ok(practices::shared_logic(sources, script, exists))
         });
     }
-    let given_binary = run.env().exporter_binary;
-    deb::run(run, package, given_binary);
+    let given_binary = run
+        .env()
+        .options
+        .file(&run.topic().id, EXPORTER_BINARY_OPTION);
+    deb::run_checks(run, package, given_binary);
 }
 
 /// Loads and validates the workflows; returns them for the later checks when they parse.

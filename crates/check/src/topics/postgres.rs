@@ -19,7 +19,7 @@ use sre_model::Status;
 
 use self::queries::{MeasureError, Measurement, TARGET_QUERIES};
 use self::stack::{DIR, SOLUTION, STACK_FILES, Stack};
-use super::answers;
+use super::{Suite, answers};
 use crate::content;
 use crate::runner::{TopicRun, Verdict};
 use crate::workdir::WorkDir;
@@ -27,8 +27,25 @@ use crate::workdir::WorkDir;
 /// The answers file, relative to the working copy.
 const ANSWERS_FILE: &str = "postgres/postgres.md";
 
+/// The checks of topic IV, in manifest order.
+pub const SUITE: Suite = Suite::new(
+    "postgres",
+    &[
+        answers::CHECK_ID,
+        "questions",
+        "load",
+        "apply",
+        "integrity",
+        "query-order-history",
+        "query-customer-search",
+        "query-payment-queue",
+        "query-daily-revenue",
+    ],
+    run_checks,
+);
+
 /// Runs the checks of topic IV.
-pub fn run(run: &mut TopicRun) {
+fn run_checks(run: &mut TopicRun) {
     answers::check(run);
     check_questions(run);
     let Some(docker) = run.env().docker else {

@@ -4,7 +4,9 @@
 //! Statuses: no token, a malformed, unknown or expired one → 401; a valid token of the other kind
 //! (a candidate on a reviewer route or the reverse) → 403; over the rate limit → 429.
 
-use axum::extract::FromRequestParts;
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode, header};
 use time::OffsetDateTime;
@@ -38,7 +40,7 @@ impl FromRequestParts<AppState> for CandidateAuth {
             Some(Owner::Reviewer(_)) => Err(ApiError::forbidden(
                 "this is a reviewer token; this route takes a candidate's token",
             )),
-            None => Err(unknown_token()),
+            None => Err(unknown_token(state, parts)),
         }
     }
 }
@@ -56,7 +58,7 @@ impl FromRequestParts<AppState> for ReviewerAuth {
             Some(Owner::Candidate(_)) => Err(ApiError::forbidden(
                 "reviewer routes need a reviewer token; a candidate's token reaches only their own answers",
             )),
-            None => Err(unknown_token()),
+            None => Err(unknown_token(state, parts)),
         }
     }
 }
@@ -110,7 +112,15 @@ fn verified<T>(found: Option<ByToken<T>>, hash: &str) -> Option<T> {
         .map(|f| f.record)
 }
 
-fn unknown_token() -> ApiError {
+/// 401 for a well-formed token that belongs to no one; 429 once the client has sent too many
+/// (guessing tokens cost nothing before: about 2,100 lookups a second from one client). Such
+/// requests count against the client's address, at the same rate as a token's requests.
+fn unknown_token(state: &AppState, parts: &Parts) -> ApiError {
+    if let Some(ConnectInfo(peer)) = parts.extensions.get::<ConnectInfo<SocketAddr>>()
+        && let Err(limited) = rate_limit(state, &format!("unknown tokens from {}", peer.ip()))
+    {
+        return limited;
+    }
     ApiError::unauthorized("this token is not valid here: check that you copied all of it")
 }
 

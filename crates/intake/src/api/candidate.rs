@@ -11,13 +11,14 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::{Value, json};
-use sre_model::{AnswerSlot, Report, Topic};
+use sre_model::{AnswerSlot, Manifest, Report, Topic};
 
 use super::auth::CandidateAuth;
 use super::conditional::{self, etag};
 use super::{ANSWER_TEXT_LIMIT, ApiJson, ApiPath, AppState, bytes_rejection, json_text, json_with};
 use crate::challenge;
 use crate::error::ApiError;
+use crate::quota::Write;
 use crate::store::answers::{self, PutOutcome, VersionMeta};
 use crate::store::reports::{self, StoreOutcome};
 
@@ -39,15 +40,19 @@ impl<S: Send + Sync> FromRequestParts<S> for SlotParam {
     }
 }
 
-/// The manifest's slot with this id, or the 422 that lists the valid ones.
+/// The embedded manifest's slot with this id, or the 422 that lists the valid ones.
 pub fn known_slot(name: &str) -> Result<SlotParam, ApiError> {
-    challenge::slot(name)
+    slot_of(challenge::manifest(), name)
+}
+
+/// `manifest`'s slot with this id, or the 422 that lists the valid ones. Slots are data of the
+/// manifest: a topic added there is accepted without a change here.
+pub fn slot_of(manifest: &'static Manifest, name: &str) -> Result<SlotParam, ApiError> {
+    manifest
+        .slot(name)
         .map(|(topic, slot)| SlotParam { topic, slot })
         .ok_or_else(|| {
-            let known: Vec<&str> = challenge::manifest()
-                .slots()
-                .map(|(_, s)| s.id.as_str())
-                .collect();
+            let known: Vec<&str> = manifest.slots().map(|(_, s)| s.id.as_str()).collect();
             ApiError::unprocessable(
                 "unknown_slot",
                 format!(
@@ -177,9 +182,12 @@ pub async fn put_answer(
         ));
     }
     let slot = &param.slot.id;
+    let write = Write::Answer(i64::try_from(body.text.len()).unwrap_or(i64::MAX));
+    state.quota.check(&state.db, &candidate.id, write).await?;
     let outcome = answers::put(&state.db, &candidate.id, slot, &precondition, &body.text).await?;
     match outcome {
         PutOutcome::Stored(meta) => {
+            state.quota.record(&candidate.id, write);
             state.metrics.answer_stored();
             let status = if meta.version == 1 {
                 StatusCode::CREATED
@@ -257,9 +265,10 @@ pub async fn post_report(
         ));
     }
     let body = body.map_err(|e| bytes_rejection(&e))?;
-    let report = Report::from_json(&body)
-        .map_err(|e| ApiError::unprocessable("invalid_report", e.to_string()))?;
     let manifest = challenge::manifest();
+    let report = Report::from_json(&body)
+        .and_then(|r| r.check_topics(manifest).map(|()| r))
+        .map_err(|e| ApiError::unprocessable("invalid_report", e.to_string()))?;
     let mut warnings = Vec::new();
     if report.challenge.version != manifest.challenge.version {
         warnings.push(format!(
@@ -268,8 +277,16 @@ pub async fn post_report(
             report.challenge.version, manifest.challenge.version
         ));
     }
+    let write = Write::Report(i64::try_from(body.len()).unwrap_or(i64::MAX));
+    if let Err(refused) = state.quota.check(&state.db, &candidate.id, write).await {
+        // Sending a stored report again (a retried upload) stores nothing: never refused.
+        if !reports::exists(&state.db, &candidate.id, &report.digest()).await? {
+            return Err(refused);
+        }
+    }
     let (status, meta, duplicate) = match reports::store(&state.db, &candidate.id, &report).await? {
         StoreOutcome::Stored(meta) => {
+            state.quota.record(&candidate.id, write);
             state.metrics.report_received("stored");
             (StatusCode::CREATED, meta, false)
         }

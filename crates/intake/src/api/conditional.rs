@@ -89,6 +89,9 @@ fn tags(value: &str) -> Result<Vec<(bool, i64)>, ApiError> {
             quoted
                 .strip_prefix('"')
                 .and_then(|t| t.strip_suffix('"'))
+                // Exactly as the API writes versions: digits without sign or leading zero
+                // (`"+1"` and `"01"` are not the tag `"1"`).
+                .filter(|t| t.bytes().all(|b| b.is_ascii_digit()) && !t.starts_with('0'))
                 .and_then(|t| t.parse::<i64>().ok())
                 .filter(|v| *v > 0)
                 .map(|v| (weak, v))
@@ -147,6 +150,10 @@ mod tests {
             vec![("if-match", "3")],
             vec![("if-match", "\"abc\"")],
             vec![("if-match", "\"-1\"")],
+            vec![("if-match", "\"+1\"")],
+            vec![("if-match", "\"01\"")],
+            vec![("if-match", "\" 1\"")],
+            vec![("if-match", "\"1 \"")],
             vec![("if-none-match", "\"3\"")],
             vec![("if-match", "\"1\""), ("if-none-match", "*")],
         ] {

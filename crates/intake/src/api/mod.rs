@@ -59,6 +59,8 @@ pub struct AppState {
     pub tokens: Arc<TokenCache>,
     /// Base URL of the site, for invite links (`<public_url>/invite/<token>`).
     pub public_url: Arc<str>,
+    /// Each candidate's storage quota.
+    pub quota: Arc<crate::quota::Quota>,
 }
 
 /// How the application is put together, beyond its state.
@@ -70,6 +72,8 @@ pub struct Options {
     pub cors_origins: Vec<HeaderValue>,
     /// Longest a request may take before it is answered 503.
     pub request_timeout: Duration,
+    /// Longest wait for the next piece of a request body before answering 408 (zero: no limit).
+    pub body_timeout: Duration,
 }
 
 /// The whole application.
@@ -139,7 +143,11 @@ pub fn router(state: AppState, options: &Options) -> Router {
     // Archives (sre-check's .tar.gz downloads) are compressed already: sent as they are, their
     // size matches the download page and their checksum the bytes on disk.
     let compress = DefaultPredicate::new().and(NotForContentType::const_new("application/gzip"));
+    let body_timeout = options.body_timeout;
     app.layer(CompressionLayer::new().compress_when(compress))
+        .layer(middleware::from_fn(move |req: Request, next: Next| {
+            crate::connections::body_timeout(body_timeout, req, next)
+        }))
         .layer(middleware::from_fn(move |req: Request, next: Next| {
             within(timeout, req, next)
         }))
@@ -147,6 +155,10 @@ pub fn router(state: AppState, options: &Options) -> Router {
         .layer(SetResponseHeaderLayer::overriding(
             header::X_CONTENT_TYPE_OPTIONS,
             HeaderValue::from_static("nosniff"),
+        ))
+        .layer(middleware::from_fn_with_state(
+            crate::browser_headers::policy(options.site.as_deref()),
+            crate::browser_headers::add,
         ))
         .layer(middleware::from_fn_with_state(
             state.metrics.clone(),
@@ -167,6 +179,26 @@ fn limited(route: MethodRouter<AppState>, limit: usize) -> MethodRouter<AppState
 }
 
 async fn declared_within(limit: usize, request: Request, next: Next) -> Response {
+    // A compressed body would be parsed as if it were plain JSON: refuse it rather than guess.
+    let encoding = request
+        .headers()
+        .get_all(header::CONTENT_ENCODING)
+        .iter()
+        .flat_map(|v| v.to_str().unwrap_or("?").split(','))
+        .map(str::trim)
+        .find(|e| !e.is_empty() && !e.eq_ignore_ascii_case("identity"));
+    if let Some(encoding) = encoding {
+        return ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_content_encoding",
+            format!(
+                "request bodies are read as sent; `Content-Encoding: {}` is not accepted: send \
+                 the body uncompressed",
+                encoding.escape_debug()
+            ),
+        )
+        .into_response();
+    }
     let declared = request
         .headers()
         .get(header::CONTENT_LENGTH)
@@ -270,6 +302,13 @@ pub fn bytes_rejection(rejection: &BytesRejection) -> ApiError {
             REPORT_BODY_LIMIT / 1024 / 1024,
             SMALL_BODY_LIMIT / 1024
         ))
+    } else if crate::connections::is_body_timeout(rejection) {
+        ApiError::new(
+            StatusCode::REQUEST_TIMEOUT,
+            "body_timeout",
+            "the request body stopped arriving before it was complete (is Content-Length \
+             right?); send the whole body again",
+        )
     } else {
         ApiError::bad_request("unreadable_body", rejection.body_text())
     }

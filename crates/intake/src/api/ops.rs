@@ -16,9 +16,14 @@ pub async fn healthz() -> Json<Value> {
     Json(json!({ "status": "ok" }))
 }
 
-/// `GET /readyz`: the database answers within 2 s; 503 otherwise, so a load balancer stops
-/// sending traffic while the database is away.
+/// `GET /readyz`: the database answers within 2 s and no write found its disk full in the last
+/// 30 s; 503 otherwise, so a load balancer stops sending traffic while the database is away.
 pub async fn readyz(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
+    if crate::error::disk_full::recently() {
+        return Err(not_ready(
+            "the database's disk was full a moment ago: writes fail; free space on it",
+        ));
+    }
     match tokio::time::timeout(Duration::from_secs(2), state.db.ping()).await {
         Ok(Ok(())) => Ok(Json(json!({ "status": "ready" }))),
         Ok(Err(err)) => {

@@ -171,6 +171,7 @@ pub async fn candidate(
         None => None,
     };
     let scores = scores::list(&state.db, Some(&id)).await?;
+    let usage = state.quota.usage(&state.db, &id).await?;
     let manifest = challenge::manifest();
     let topics: Vec<Value> = manifest
         .topics
@@ -234,6 +235,7 @@ pub async fn candidate(
             summary
         }),
         "reports": report_list.len(),
+        "storage": { "usage": usage, "limits": state.quota.limits() },
         "topics": topics,
     })))
 }
@@ -252,7 +254,6 @@ async fn latest_report(
 }
 
 fn answer_entry(slot: &sre_model::AnswerSlot, latest: Option<&Answer>) -> Value {
-    let topic = challenge::slot(&slot.id).map(|(t, _)| t.id);
     json!({
         "slot": slot.id,
         "title": slot.title,
@@ -268,9 +269,9 @@ fn answer_entry(slot: &sre_model::AnswerSlot, latest: Option<&Answer>) -> Value 
             "text": a.text,
             "html": answer_html(slot.format, &a.text),
         })),
-        "hints": match (topic, latest) {
-            (Some(topic), Some(a)) => json!(hints::signals(topic, &a.text, challenge::starter(slot))),
-            _ => json!([]),
+        "hints": match latest {
+            Some(a) => json!(hints::signals(&slot.signals, &a.text, challenge::starter(slot))),
+            None => json!([]),
         },
     })
 }

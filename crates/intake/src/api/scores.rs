@@ -9,7 +9,7 @@ use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::{Value, json};
-use sre_model::TopicId;
+use sre_model::Manifest;
 
 use super::auth::ReviewerAuth;
 use super::review::existing;
@@ -47,27 +47,24 @@ pub async fn put(
     ApiPath(candidate): ApiPath<String>,
     ApiJson(body): ApiJson<ScoresBody>,
 ) -> Result<Json<Value>, ApiError> {
-    validate(&body.scores).map_err(|detail| ApiError::unprocessable("invalid_scores", detail))?;
+    validate(challenge::manifest(), &body.scores)
+        .map_err(|detail| ApiError::unprocessable("invalid_scores", detail))?;
     existing(&state, &candidate).await?;
     scores::put(&state.db, &candidate, &reviewer.id, &body.scores).await?;
     let list = scores::list(&state.db, Some(&candidate)).await?;
     Ok(Json(json!({ "scores": ordered(list) })))
 }
 
-/// Checks scores against the manifest: known topic and criterion, 1 to 4, a bounded note, each
+/// Checks scores against `manifest`: known topic and criterion, 1 to 4, a bounded note, each
 /// criterion once.
-fn validate(scores: &[ScoreInput]) -> Result<(), String> {
+pub fn validate(manifest: &Manifest, scores: &[ScoreInput]) -> Result<(), String> {
     if scores.is_empty() {
         return Err("`scores` is empty: give at least one".to_owned());
     }
-    let manifest = challenge::manifest();
     let mut seen = BTreeSet::new();
     for s in scores {
-        let topic = s
-            .topic
-            .parse::<TopicId>()
-            .ok()
-            .and_then(|id| manifest.topic(id))
+        let topic = manifest
+            .topic(&s.topic)
             .ok_or_else(|| format!("unknown topic `{}`", s.topic.escape_debug()))?;
         if !topic.criteria.iter().any(|c| c.name == s.criterion) {
             let names: Vec<&str> = topic.criteria.iter().map(|c| c.name.as_str()).collect();
@@ -199,10 +196,16 @@ pub fn csv(list: &[Score]) -> String {
     out
 }
 
+/// Characters that make a spreadsheet take a cell for a formula, in ASCII and full width (some
+/// spreadsheets fold `＝` into `=`).
+const FORMULA_STARTS: [char; 8] = ['=', '+', '-', '@', '＝', '＋', '－', '＠'];
+
 /// One CSV field: quoted when it holds a separator, a quote or a line break; and a leading `'`
-/// when a spreadsheet would take it for a formula (CSV injection: `=`, `+`, `-`, `@`, tab, CR).
+/// when a spreadsheet would take it for a formula (CSV injection): one of [`FORMULA_STARTS`] after
+/// any leading white space or line breaks, or a leading tab or CR.
 fn csv_field(value: &str) -> String {
-    let defused = if value.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+    let formula = value.trim_start().starts_with(FORMULA_STARTS);
+    let defused = if formula || value.starts_with(['\t', '\r']) {
         format!("'{value}")
     } else {
         value.to_owned()
@@ -229,7 +232,13 @@ mod tests {
 
     #[test]
     fn scores_are_checked_against_the_manifest() {
-        assert!(validate(&[input("iac", "Understanding Errors", 3)]).is_ok());
+        assert!(
+            validate(
+                challenge::manifest(),
+                &[input("iac", "Understanding Errors", 3)]
+            )
+            .is_ok()
+        );
         let cases = [
             (vec![], "empty"),
             (vec![input("k8s", "x", 1)], "unknown topic"),
@@ -246,7 +255,7 @@ mod tests {
             ),
         ];
         for (scores, needle) in cases {
-            let err = validate(&scores).unwrap_err();
+            let err = validate(challenge::manifest(), &scores).unwrap_err();
             assert!(err.contains(needle), "{err}");
         }
     }
@@ -258,5 +267,10 @@ mod tests {
         assert_eq!(csv_field("say \"hi\"\nbye"), "\"say \"\"hi\"\"\nbye\"");
         assert_eq!(csv_field("=HYPERLINK(\"x\")"), "\"'=HYPERLINK(\"\"x\"\")\"");
         assert_eq!(csv_field("-1"), "'-1");
+        assert_eq!(csv_field("\n=1+1"), "\"'\n=1+1\"");
+        assert_eq!(csv_field("  @SUM(A1)"), "'  @SUM(A1)");
+        assert_eq!(csv_field("＝1+1"), "'＝1+1");
+        assert_eq!(csv_field("\u{3000}＋1"), "'\u{3000}＋1");
+        assert_eq!(csv_field("a = b"), "a = b");
     }
 }

@@ -8,15 +8,12 @@
 //! candidate's row lock; on PostgreSQL every write takes that path.
 
 use serde::Serialize;
-use sqlx::Row;
-use sqlx::any::AnyRow;
 
-use super::group_commit::text_bytes;
 use super::people::lock_unsubmitted;
 use super::{Db, now};
 
 /// A stored version, without its text.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
 pub struct VersionMeta {
     /// 1 for the first saved version, then +1 for each.
     pub version: i64,
@@ -26,18 +23,33 @@ pub struct VersionMeta {
     pub bytes: i64,
 }
 
+/// Size of a text as stored in [`VersionMeta::bytes`]: its UTF-8 bytes.
+pub fn text_bytes(text: &str) -> i64 {
+    i64::try_from(text.len()).unwrap_or(i64::MAX)
+}
+
 /// A stored version with its text.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
 pub struct Answer {
     /// Version, time and size.
     #[serde(flatten)]
+    #[sqlx(flatten)]
     pub meta: VersionMeta,
     /// The text.
+    #[sqlx(rename = "body")]
     pub text: String,
 }
 
+/// A slot's latest text, as [`latest_texts`] reads it.
+#[derive(sqlx::FromRow)]
+struct SlotAnswer {
+    slot: String,
+    #[sqlx(flatten)]
+    answer: Answer,
+}
+
 /// The latest version of one slot of one candidate.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
 pub struct Latest {
     /// The candidate.
     pub candidate_id: String,
@@ -75,32 +87,16 @@ pub enum PutOutcome {
     Submitted,
 }
 
-fn meta(row: &AnyRow) -> sqlx::Result<VersionMeta> {
-    Ok(VersionMeta {
-        version: row.try_get("version")?,
-        created_at: row.try_get("created_at")?,
-        bytes: row.try_get("bytes")?,
-    })
-}
-
-fn answer(row: &AnyRow) -> sqlx::Result<Answer> {
-    Ok(Answer {
-        meta: meta(row)?,
-        text: row.try_get("body")?,
-    })
-}
-
 /// The latest version of a slot, with its text.
 pub async fn latest(db: &Db, candidate: &str, slot: &str) -> sqlx::Result<Option<Answer>> {
-    let row = sqlx::query(
+    sqlx::query_as(
         "SELECT version, created_at, bytes, body FROM answers \
          WHERE candidate_id = $1 AND slot = $2 ORDER BY version DESC LIMIT 1",
     )
     .bind(candidate)
     .bind(slot)
     .fetch_optional(&db.read)
-    .await?;
-    row.as_ref().map(answer).transpose()
+    .await
 }
 
 /// One version of a slot, with its text.
@@ -110,7 +106,7 @@ pub async fn version(
     slot: &str,
     version: i64,
 ) -> sqlx::Result<Option<Answer>> {
-    let row = sqlx::query(
+    sqlx::query_as(
         "SELECT version, created_at, bytes, body FROM answers \
          WHERE candidate_id = $1 AND slot = $2 AND version = $3",
     )
@@ -118,50 +114,38 @@ pub async fn version(
     .bind(slot)
     .bind(version)
     .fetch_optional(&db.read)
-    .await?;
-    row.as_ref().map(answer).transpose()
+    .await
 }
 
 /// Every version of a slot, oldest first, without texts.
 pub async fn history(db: &Db, candidate: &str, slot: &str) -> sqlx::Result<Vec<VersionMeta>> {
-    let rows = sqlx::query(
+    sqlx::query_as(
         "SELECT version, created_at, bytes FROM answers \
          WHERE candidate_id = $1 AND slot = $2 ORDER BY version",
     )
     .bind(candidate)
     .bind(slot)
     .fetch_all(&db.read)
-    .await?;
-    rows.iter().map(meta).collect()
+    .await
 }
 
 /// The latest version of every slot of every candidate, or of one candidate.
 pub async fn latest_versions(db: &Db, candidate: Option<&str>) -> sqlx::Result<Vec<Latest>> {
     // Portable "greatest row per group": versions only grow, so MAX(version) is the latest and
     // its created_at is the greatest too.
-    let rows = sqlx::query(
+    sqlx::query_as(
         "SELECT candidate_id, slot, MAX(version) AS version, MAX(created_at) AS created_at \
          FROM answers WHERE ($1 IS NULL OR candidate_id = $1) \
          GROUP BY candidate_id, slot ORDER BY candidate_id, slot",
     )
     .bind(candidate)
     .fetch_all(&db.read)
-    .await?;
-    rows.iter()
-        .map(|row| {
-            Ok(Latest {
-                candidate_id: row.try_get("candidate_id")?,
-                slot: row.try_get("slot")?,
-                version: row.try_get("version")?,
-                created_at: row.try_get("created_at")?,
-            })
-        })
-        .collect()
+    .await
 }
 
 /// Every latest text of one candidate, by slot.
 pub async fn latest_texts(db: &Db, candidate: &str) -> sqlx::Result<Vec<(String, Answer)>> {
-    let rows = sqlx::query(
+    let rows: Vec<SlotAnswer> = sqlx::query_as(
         "SELECT a.slot, a.version, a.created_at, a.bytes, a.body FROM answers a \
          WHERE a.candidate_id = $1 AND a.version = \
            (SELECT MAX(b.version) FROM answers b WHERE b.candidate_id = a.candidate_id AND b.slot = a.slot) \
@@ -170,9 +154,7 @@ pub async fn latest_texts(db: &Db, candidate: &str) -> sqlx::Result<Vec<(String,
     .bind(candidate)
     .fetch_all(&db.read)
     .await?;
-    rows.iter()
-        .map(|row| Ok((row.try_get("slot")?, answer(row)?)))
-        .collect()
+    Ok(rows.into_iter().map(|row| (row.slot, row.answer)).collect())
 }
 
 /// Stores `text` as the next version of the slot if `precondition` holds.
@@ -224,17 +206,14 @@ async fn put_in_transaction(
     if !lock_unsubmitted(&mut tx, candidate).await? {
         return Ok(PutOutcome::Submitted);
     }
-    let current = sqlx::query(
+    let current: Option<Answer> = sqlx::query_as(
         "SELECT version, created_at, bytes, body FROM answers \
          WHERE candidate_id = $1 AND slot = $2 ORDER BY version DESC LIMIT 1",
     )
     .bind(candidate)
     .bind(slot)
     .fetch_optional(&mut *tx)
-    .await?
-    .as_ref()
-    .map(answer)
-    .transpose()?;
+    .await?;
     let holds = match (precondition, &current) {
         (Precondition::NoneExists, None) | (Precondition::AnyExists, Some(_)) => true,
         (Precondition::LatestIs(versions), Some(current)) => {

@@ -16,10 +16,10 @@
 use std::collections::HashSet;
 use std::fmt::Write as _;
 
-use sqlx::{AnyPool, Row};
+use sqlx::AnyPool;
 use tokio::sync::{mpsc, oneshot};
 
-use super::answers::VersionMeta;
+use super::answers::{VersionMeta, text_bytes};
 use super::now;
 
 /// Most writes in one statement: 6 parameters each, far below SQLite's limit of 32,766.
@@ -38,6 +38,14 @@ struct Write {
     text: String,
     /// The stored version, or `None` when the condition did not hold.
     reply: oneshot::Sender<sqlx::Result<Option<VersionMeta>>>,
+}
+
+/// A row the statement inserted (its `RETURNING` clause).
+#[derive(sqlx::FromRow)]
+struct Inserted {
+    candidate_id: String,
+    slot: String,
+    version: i64,
 }
 
 /// The queue of writes waiting for the SQLite writer. Cloning it gives another handle on the
@@ -137,7 +145,7 @@ async fn insert(pool: &AnyPool, batch: &[Write]) -> sqlx::Result<Vec<Option<Vers
     let created_at = now();
     // The text is built from numbered placeholders only, never from data.
     let sql = sqlx::AssertSqlSafe(statement(batch.len()));
-    let mut query = sqlx::query(sql);
+    let mut query = sqlx::query_as::<_, Inserted>(sql);
     for write in batch {
         query = query
             .bind(write.candidate.as_str())
@@ -149,26 +157,18 @@ async fn insert(pool: &AnyPool, batch: &[Write]) -> sqlx::Result<Vec<Option<Vers
     let rows = query.bind(&created_at).fetch_all(pool).await?;
     let mut stored = vec![None; batch.len()];
     for row in rows {
-        let candidate: String = row.try_get("candidate_id")?;
-        let slot: String = row.try_get("slot")?;
-        let version: i64 = row.try_get("version")?;
         if let Some(i) = batch
             .iter()
-            .position(|w| w.candidate == candidate && w.slot == slot)
+            .position(|w| w.candidate == row.candidate_id && w.slot == row.slot)
         {
             stored[i] = Some(VersionMeta {
-                version,
+                version: row.version,
                 created_at: created_at.clone(),
                 bytes: text_bytes(&batch[i].text),
             });
         }
     }
     Ok(stored)
-}
-
-/// Size of a text as stored: its UTF-8 bytes.
-pub fn text_bytes(text: &str) -> i64 {
-    i64::try_from(text.len()).unwrap_or(i64::MAX)
 }
 
 /// The statement for `n` writes. The latest version is a correlated `MAX` on the primary key's

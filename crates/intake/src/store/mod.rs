@@ -15,9 +15,12 @@ pub mod group_commit;
 pub mod people;
 pub mod reports;
 pub mod scores;
+pub mod usage;
 
-use std::path::{Path, PathBuf};
+use std::fs::File;
+use std::path::Path;
 use std::str::FromStr;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
@@ -48,8 +51,8 @@ pub struct Db {
     pub backend: Backend,
     /// SQLite only: the queue of answer writes, stored in groups (see [`group_commit`]).
     pub answer_writer: Option<group_commit::Writer>,
-    /// SQLite only: the database file (`None` in memory).
-    sqlite_file: Option<PathBuf>,
+    /// SQLite only: a descriptor of the database file, to sync it (`None` in memory).
+    sqlite_file: Option<Arc<File>>,
 }
 
 /// What [`Db::checkpoint`] did.
@@ -140,7 +143,9 @@ pub async fn open(location: &Location<'_>, wait: Duration) -> anyhow::Result<Db>
         Backend::Sqlite => (
             connect(&url, READ_CONNECTIONS, wait).await?,
             Some(group_commit::Writer::start(write.clone())),
-            sqlite_file(&url)?,
+            sqlite_file(&url)?
+                .map(|file| sync_handle(&file))
+                .transpose()?,
         ),
         Backend::Postgres => (write.clone(), None, None),
     };
@@ -225,7 +230,7 @@ impl Db {
         };
         let started = Instant::now();
         // fsync through any descriptor of a file syncs the file.
-        tokio::task::spawn_blocking(move || std::fs::File::open(&file)?.sync_data())
+        tokio::task::spawn_blocking(move || file.sync_data())
             .await?
             .context("syncing the SQLite database file")?;
         Ok(started.elapsed())
@@ -255,11 +260,41 @@ impl Db {
 }
 
 /// The file of a `sqlite:` URL; `None` for an in-memory database.
-fn sqlite_file(url: &str) -> anyhow::Result<Option<PathBuf>> {
+fn sqlite_file(url: &str) -> anyhow::Result<Option<std::path::PathBuf>> {
     let options = SqliteConnectOptions::from_str(url)
         .with_context(|| format!("not a SQLite URL: {}", redact(url)))?;
     let file = options.get_filename();
     Ok((file != Path::new(":memory:") && !file.as_os_str().is_empty()).then(|| file.to_owned()))
+}
+
+/// A descriptor of the database file `path` for syncing it: opened once per file for the life of
+/// the process, and never closed.
+///
+/// Closing *any* descriptor of a file drops every POSIX lock the process holds on it, SQLite's
+/// included (SQLite works around this only for the descriptors it opens itself). With its locks
+/// gone, the next outside connection to close (an operator's `sqlite3` shell, a backup, a
+/// monitoring query) believes it is the last user, and deletes the `-wal` and `-shm` files under
+/// the running server: acknowledged writes were lost that way (issue 13). So the descriptor is
+/// kept in a process-wide list, found again by device and inode (`stat`, which opens nothing) when
+/// the same file is opened again.
+fn sync_handle(path: &Path) -> anyhow::Result<Arc<File>> {
+    use std::os::unix::fs::MetadataExt;
+    /// A file's device and inode, and the descriptor opened for it.
+    type Opened = ((u64, u64), Arc<File>);
+    static OPEN: Mutex<Vec<Opened>> = Mutex::new(Vec::new());
+    let meta = std::fs::metadata(path)
+        .with_context(|| format!("cannot read the metadata of {}", path.display()))?;
+    let id = (meta.dev(), meta.ino());
+    let mut open = OPEN
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    if let Some((_, file)) = open.iter().find(|(known, _)| *known == id) {
+        return Ok(file.clone());
+    }
+    let file =
+        Arc::new(File::open(path).with_context(|| format!("cannot open {}", path.display()))?);
+    open.push((id, file.clone()));
+    Ok(file)
 }
 
 async fn create_sqlite_file(data_dir: &Path) -> anyhow::Result<String> {

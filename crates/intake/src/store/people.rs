@@ -1,14 +1,12 @@
 //! Candidates (invited by a link with a token) and reviewers (who score them).
 
 use serde::Serialize;
-use sqlx::Row;
-use sqlx::any::AnyRow;
 
 use super::{Db, now};
 use crate::tokens;
 
 /// A candidate as stored (without the token hash).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct Candidate {
     /// Random id, `c-<16 hex>`.
     pub id: String,
@@ -25,7 +23,7 @@ pub struct Candidate {
 }
 
 /// A reviewer.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct Reviewer {
     /// Random id, `r-<16 hex>`.
     pub id: String,
@@ -47,30 +45,20 @@ pub struct NewCandidate<'a> {
 }
 
 /// A record found by token, with the stored hash for the constant-time check.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, sqlx::FromRow)]
 pub struct ByToken<T> {
     /// The record.
+    #[sqlx(flatten)]
     pub record: T,
     /// Its stored token hash.
     pub token_hash: String,
 }
 
-/// The columns [`candidate`] reads, as a literal for `concat!` (sqlx takes only static SQL).
+/// The columns of a [`Candidate`], as a literal for `concat!` (sqlx takes only static SQL).
 macro_rules! candidate_columns {
     () => {
         "id, name, email, created_at, expires_at, submitted_at"
     };
-}
-
-fn candidate(row: &AnyRow) -> sqlx::Result<Candidate> {
-    Ok(Candidate {
-        id: row.try_get("id")?,
-        name: row.try_get("name")?,
-        email: row.try_get("email")?,
-        created_at: row.try_get("created_at")?,
-        expires_at: row.try_get("expires_at")?,
-        submitted_at: row.try_get("submitted_at")?,
-    })
 }
 
 /// Creates a candidate and returns it with its token (shown once, never stored).
@@ -127,32 +115,18 @@ pub async fn candidate_by_token(db: &Db, hash: &str) -> sqlx::Result<Option<ByTo
         candidate_columns!(),
         ", token_hash FROM candidates WHERE token_hash = $1"
     );
-    let row = sqlx::query(sql).bind(hash).fetch_optional(&db.read).await?;
-    row.map(|row| {
-        Ok(ByToken {
-            record: candidate(&row)?,
-            token_hash: row.try_get("token_hash")?,
-        })
-    })
-    .transpose()
+    sqlx::query_as(sql)
+        .bind(hash)
+        .fetch_optional(&db.read)
+        .await
 }
 
 /// The reviewer whose token has this hash.
 pub async fn reviewer_by_token(db: &Db, hash: &str) -> sqlx::Result<Option<ByToken<Reviewer>>> {
-    let row = sqlx::query("SELECT id, name, token_hash FROM reviewers WHERE token_hash = $1")
+    sqlx::query_as("SELECT id, name, token_hash FROM reviewers WHERE token_hash = $1")
         .bind(hash)
         .fetch_optional(&db.read)
-        .await?;
-    row.map(|row| {
-        Ok(ByToken {
-            record: Reviewer {
-                id: row.try_get("id")?,
-                name: row.try_get("name")?,
-            },
-            token_hash: row.try_get("token_hash")?,
-        })
-    })
-    .transpose()
+        .await
 }
 
 /// One candidate by id.
@@ -162,8 +136,7 @@ pub async fn candidate_by_id(db: &Db, id: &str) -> sqlx::Result<Option<Candidate
         candidate_columns!(),
         " FROM candidates WHERE id = $1"
     );
-    let row = sqlx::query(sql).bind(id).fetch_optional(&db.read).await?;
-    row.as_ref().map(candidate).transpose()
+    sqlx::query_as(sql).bind(id).fetch_optional(&db.read).await
 }
 
 /// Every candidate, newest invite first.
@@ -173,8 +146,7 @@ pub async fn all_candidates(db: &Db) -> sqlx::Result<Vec<Candidate>> {
         candidate_columns!(),
         " FROM candidates ORDER BY created_at DESC, id"
     );
-    let rows = sqlx::query(sql).fetch_all(&db.read).await?;
-    rows.iter().map(candidate).collect()
+    sqlx::query_as(sql).fetch_all(&db.read).await
 }
 
 /// Marks the candidate submitted, once; returns the submission time (the first one when the
@@ -186,11 +158,11 @@ pub async fn submit(db: &Db, id: &str) -> sqlx::Result<String> {
         .bind(id)
         .execute(&db.write)
         .await?;
-    let row = sqlx::query("SELECT submitted_at FROM candidates WHERE id = $1")
-        .bind(id)
-        .fetch_one(&db.write)
-        .await?;
-    let submitted: Option<String> = row.try_get("submitted_at")?;
+    let submitted: Option<String> =
+        sqlx::query_scalar("SELECT submitted_at FROM candidates WHERE id = $1")
+            .bind(id)
+            .fetch_one(&db.write)
+            .await?;
     Ok(submitted.unwrap_or(at))
 }
 

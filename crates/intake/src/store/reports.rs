@@ -1,8 +1,6 @@
 //! sre-check reports as received, idempotent by digest.
 
 use serde::Serialize;
-use sqlx::Row;
-use sqlx::any::AnyRow;
 use sre_model::{Report, Status};
 
 use super::people::lock_unsubmitted;
@@ -71,13 +69,16 @@ impl TopicStatus {
 }
 
 /// How many checks ended with each status.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, sqlx::FromRow)]
 pub struct StatusCounts {
     /// Passed.
+    #[sqlx(rename = "passed")]
     pub pass: i64,
     /// Failed: the submission needs a change.
+    #[sqlx(rename = "failed")]
     pub fail: i64,
     /// Errored: the environment or the checker broke.
+    #[sqlx(rename = "errors")]
     pub error: i64,
     /// Skipped.
     pub skipped: i64,
@@ -110,27 +111,36 @@ pub enum StoreOutcome {
     Submitted,
 }
 
-/// The columns [`meta`] reads, as a literal for `concat!` (sqlx takes only static SQL).
+/// The columns of a [`MetaRow`], as a literal for `concat!` (sqlx takes only static SQL).
 macro_rules! meta_columns {
     () => {
         "candidate_id, digest, received_at, overall, passed, failed, errors, skipped, topics"
     };
 }
 
-fn meta(row: &AnyRow) -> sqlx::Result<ReportMeta> {
-    Ok(ReportMeta {
-        candidate_id: row.try_get("candidate_id")?,
-        digest: row.try_get("digest")?,
-        received_at: row.try_get("received_at")?,
-        overall: row.try_get("overall")?,
-        counts: StatusCounts {
-            pass: row.try_get("passed")?,
-            fail: row.try_get("failed")?,
-            error: row.try_get("errors")?,
-            skipped: row.try_get("skipped")?,
-        },
-        topics: TopicStatus::decode(row.try_get("topics")?),
-    })
+/// A [`ReportMeta`] as stored: the topics still in their column's text.
+#[derive(sqlx::FromRow)]
+struct MetaRow {
+    candidate_id: String,
+    digest: String,
+    received_at: String,
+    overall: String,
+    #[sqlx(flatten)]
+    counts: StatusCounts,
+    topics: String,
+}
+
+impl From<MetaRow> for ReportMeta {
+    fn from(row: MetaRow) -> Self {
+        ReportMeta {
+            candidate_id: row.candidate_id,
+            digest: row.digest,
+            received_at: row.received_at,
+            overall: row.overall,
+            counts: row.counts,
+            topics: TopicStatus::decode(&row.topics),
+        }
+    }
 }
 
 /// Stores a validated report for a candidate, unless it is already there.
@@ -182,18 +192,23 @@ pub async fn store(db: &Db, candidate: &str, report: &Report) -> anyhow::Result<
     }))
 }
 
+/// Whether the candidate has a report with this digest.
+pub async fn exists(db: &Db, candidate: &str, digest: &str) -> sqlx::Result<bool> {
+    Ok(one(db, candidate, digest).await?.is_some())
+}
+
 async fn one(db: &Db, candidate: &str, digest: &str) -> sqlx::Result<Option<ReportMeta>> {
     let sql = concat!(
         "SELECT ",
         meta_columns!(),
         " FROM reports WHERE candidate_id = $1 AND digest = $2"
     );
-    let row = sqlx::query(sql)
+    let row: Option<MetaRow> = sqlx::query_as(sql)
         .bind(candidate)
         .bind(digest)
         .fetch_optional(&db.write)
         .await?;
-    row.as_ref().map(meta).transpose()
+    Ok(row.map(ReportMeta::from))
 }
 
 /// The reports of one candidate, or of everyone, newest first.
@@ -203,44 +218,44 @@ pub async fn list(db: &Db, candidate: Option<&str>) -> sqlx::Result<Vec<ReportMe
         meta_columns!(),
         " FROM reports WHERE ($1 IS NULL OR candidate_id = $1) ORDER BY received_at DESC, digest"
     );
-    let rows = sqlx::query(sql).bind(candidate).fetch_all(&db.read).await?;
-    rows.iter().map(meta).collect()
+    let rows: Vec<MetaRow> = sqlx::query_as(sql)
+        .bind(candidate)
+        .fetch_all(&db.read)
+        .await?;
+    Ok(rows.into_iter().map(ReportMeta::from).collect())
 }
 
 /// The stored JSON of a candidate's newest report.
 pub async fn latest_body(db: &Db, candidate: &str) -> sqlx::Result<Option<String>> {
-    let row = sqlx::query(
+    sqlx::query_scalar(
         "SELECT body FROM reports WHERE candidate_id = $1 ORDER BY received_at DESC, digest LIMIT 1",
     )
     .bind(candidate)
     .fetch_optional(&db.read)
-    .await?;
-    row.map(|r| r.try_get("body")).transpose()
+    .await
 }
 
 /// The stored JSON of one report.
 pub async fn body(db: &Db, candidate: &str, digest: &str) -> sqlx::Result<Option<String>> {
-    let row = sqlx::query("SELECT body FROM reports WHERE candidate_id = $1 AND digest = $2")
+    sqlx::query_scalar("SELECT body FROM reports WHERE candidate_id = $1 AND digest = $2")
         .bind(candidate)
         .bind(digest)
         .fetch_optional(&db.read)
-        .await?;
-    row.map(|r| r.try_get("body")).transpose()
+        .await
 }
 
 /// Fills in the `topics` column of reports stored before it existed (migration 0002), from their
 /// bodies. Runs when the database is opened; a body that no longer parses is left as it is, with
 /// a warning. Returns how many reports were filled in.
 pub async fn fill_topic_statuses(db: &Db) -> anyhow::Result<u64> {
-    let keys = sqlx::query("SELECT candidate_id, digest FROM reports WHERE topics = ''")
-        .fetch_all(&db.write)
-        .await?;
+    let keys: Vec<(String, String)> =
+        sqlx::query_as("SELECT candidate_id, digest FROM reports WHERE topics = ''")
+            .fetch_all(&db.write)
+            .await?;
     let mut filled = 0;
     // One body at a time: reports are up to 5 MiB each.
-    for key in &keys {
-        let (candidate, digest): (String, String) =
-            (key.try_get("candidate_id")?, key.try_get("digest")?);
-        let Some(text) = body(db, &candidate, &digest).await? else {
+    for (candidate, digest) in &keys {
+        let Some(text) = body(db, candidate, digest).await? else {
             continue;
         };
         let report: Report = match serde_json::from_str(&text) {
@@ -256,8 +271,8 @@ pub async fn fill_topic_statuses(db: &Db) -> anyhow::Result<u64> {
         }
         sqlx::query("UPDATE reports SET topics = $1 WHERE candidate_id = $2 AND digest = $3")
             .bind(&topics)
-            .bind(&candidate)
-            .bind(&digest)
+            .bind(candidate)
+            .bind(digest)
             .execute(&db.write)
             .await?;
         filled += 1;

@@ -1,8 +1,6 @@
 //! Reviewers' scores: 1 to 4 and a note per evaluation criterion of the manifest.
 
 use serde::{Deserialize, Serialize};
-use sqlx::Row;
-use sqlx::any::AnyRow;
 
 use super::{Db, now};
 
@@ -22,7 +20,7 @@ pub struct ScoreInput {
 }
 
 /// A stored score with who gave it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
 pub struct Score {
     /// The candidate.
     pub candidate_id: String,
@@ -42,20 +40,6 @@ pub struct Score {
     pub note: String,
     /// When last changed.
     pub updated_at: String,
-}
-
-fn score(row: &AnyRow) -> sqlx::Result<Score> {
-    Ok(Score {
-        candidate_id: row.try_get("candidate_id")?,
-        candidate_name: row.try_get("candidate_name")?,
-        reviewer_id: row.try_get("reviewer_id")?,
-        reviewer: row.try_get("reviewer")?,
-        topic: row.try_get("topic")?,
-        criterion: row.try_get("criterion")?,
-        score: row.try_get("score")?,
-        note: row.try_get("note")?,
-        updated_at: row.try_get("updated_at")?,
-    })
 }
 
 /// Sets a reviewer's scores for a candidate, all or none; other criteria keep their scores.
@@ -90,7 +74,7 @@ pub async fn put(
 
 /// Every score, or those of one candidate, by candidate, topic, criterion and reviewer.
 pub async fn list(db: &Db, candidate: Option<&str>) -> sqlx::Result<Vec<Score>> {
-    let rows = sqlx::query(
+    sqlx::query_as(
         "SELECT s.candidate_id, c.name AS candidate_name, s.reviewer_id, r.name AS reviewer, \
                 s.topic, s.criterion, s.score, s.note, s.updated_at \
          FROM scores s JOIN candidates c ON c.id = s.candidate_id \
@@ -100,6 +84,5 @@ pub async fn list(db: &Db, candidate: Option<&str>) -> sqlx::Result<Vec<Score>> 
     )
     .bind(candidate)
     .fetch_all(&db.read)
-    .await?;
-    rows.iter().map(score).collect()
+    .await
 }

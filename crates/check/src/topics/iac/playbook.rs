@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use super::yaml::{Node, ParseError, Value};
+use crate::yaml::{Node, ParseError, Value};
 
 /// Why a text is not a playbook.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -221,7 +221,7 @@ const TASK_SECTIONS: &[(&str, bool)] = &[
 
 /// Reads a playbook from its text.
 pub fn parse(text: &str) -> Result<Playbook, PlaybookError> {
-    let root = super::yaml::parse(text).map_err(PlaybookError::Yaml)?;
+    let root = crate::yaml::parse(text).map_err(PlaybookError::Yaml)?;
     let Some(items) = root.as_seq() else {
         return Err(PlaybookError::Shape {
             line: root.line,
@@ -638,7 +638,7 @@ mod tests {
 
     #[test]
     fn truth_follows_ansible() {
-        let t = |s: &str| truth(&super::super::yaml::parse(s).unwrap());
+        let t = |s: &str| truth(&crate::yaml::parse(s).unwrap());
         assert_eq!(t("yes"), Truth::On);
         assert_eq!(t("'True'"), Truth::On);
         assert_eq!(t("off"), Truth::Off);

@@ -4,7 +4,7 @@
 
 use super::dockerfile::{PlaybookRun, shell_words};
 use super::playbook::{Level, Play, Playbook, Task, Truth};
-use super::yaml::{Node, Value};
+use crate::yaml::{Node, Value};
 
 /// Something that gives more privilege than needed, or exposes a secret.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -24,7 +24,7 @@ use sre_model::Status;
 use self::live::Live;
 use self::stack::{Opened, Stack};
 use self::timing::Cadence;
-use super::answers;
+use super::{Suite, answers};
 use crate::runner::{TopicRun, Verdict};
 
 /// Service names the checker relies on (the starter compose file uses them).
@@ -71,8 +71,27 @@ fn skip_after(run: &mut TopicRun, done: &str, reason: &str) {
     }
 }
 
-/// Runs the checks of this topic.
-pub fn run(run: &mut TopicRun) {
+/// The checks of topic III, in manifest order.
+pub const SUITE: Suite = Suite::new(
+    "monitoring",
+    &[
+        answers::CHECK_ID,
+        "build",
+        "config",
+        "rule-tests",
+        "stack",
+        "targets",
+        "rules",
+        "quiet",
+        "fault-db",
+        "fault-web",
+        "teardown",
+    ],
+    run_checks,
+);
+
+/// Runs the checks of topic III.
+fn run_checks(run: &mut TopicRun) {
     answers::check(run);
     let Some(docker) = run.env().docker else {
         run.check(id::BUILD, |ctx| {
@@ -226,7 +245,7 @@ fn fault_checks(run: &mut TopicRun, stack: &Stack, session: &Live, cadence: &Cad
 /// `docker compose build`. A failure to reach Debian's mirror is the environment's problem.
 fn build(stack: &Stack) -> anyhow::Result<Verdict> {
     let started = Instant::now();
-    let out = stack.compose(&["build"], BUILD_TIMEOUT)?;
+    let out = stack.build(BUILD_TIMEOUT)?;
     let built: Vec<&str> = stack
         .service_names()
         .filter(|s| stack.service(s).is_some_and(|d| d.builds))

@@ -6,8 +6,8 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use crate::yaml::{self, Node, Value};
 use anyhow::Context;
-use marked_yaml::types::Node;
 
 use crate::docker::{ComposeProject, Docker, tail};
 use crate::process::{CommandOutput, RunError};
@@ -99,7 +99,7 @@ impl<'a> Stack<'a> {
             return Ok(Opened::Invalid(checked.combined()));
         }
         let project = docker.compose_project(FOLDER, &dir, &files)?;
-        let config = docker.compose(&project, &["config"], Duration::from_secs(30))?;
+        let config = docker.compose_config(&project)?;
         if !config.success() {
             return Ok(Opened::Invalid(config.combined()));
         }
@@ -122,9 +122,9 @@ impl<'a> Stack<'a> {
         self.services.keys().map(String::as_str)
     }
 
-    /// `docker compose <args>`.
-    pub fn compose(&self, args: &[&str], timeout: Duration) -> Result<CommandOutput, RunError> {
-        self.docker.compose(&self.project, args, timeout)
+    /// `docker compose build`.
+    pub fn build(&self, timeout: Duration) -> Result<CommandOutput, RunError> {
+        self.docker.compose_build(&self.project, timeout)
     }
 
     /// Runs `entrypoint args…` in a one-off container of `service` (its image and mounts, no
@@ -137,19 +137,13 @@ impl<'a> Stack<'a> {
         args: &[&str],
     ) -> Result<CommandOutput, RunError> {
         let mount = format!("{}:{TOOL_MOUNT}:ro", self.project.dir.display());
-        let mut full = vec![
-            "run",
-            "--rm",
-            "--no-deps",
-            "-T",
-            "--volume",
-            &mount,
-            "--entrypoint",
-            entrypoint,
+        self.docker.compose_run_once(
+            &self.project,
             service,
-        ];
-        full.extend(args);
-        self.compose(&full, TOOL_TIMEOUT)
+            &mount,
+            (entrypoint, args),
+            TOOL_TIMEOUT,
+        )
     }
 
     /// Stops one service's container. Plain `docker stop`/`start` rather than Compose's, which
@@ -170,36 +164,23 @@ impl<'a> Stack<'a> {
 
     /// The id of a service's container, when it has one.
     pub fn container_id(&self, service: &str) -> anyhow::Result<Option<String>> {
-        let out = self.compose(&["ps", "--quiet", service], Duration::from_secs(30))?;
-        Ok(out
-            .stdout
-            .split_whitespace()
-            .next()
-            .filter(|_| out.success())
-            .map(str::to_owned))
+        Ok(self.docker.compose_container_id(&self.project, service)?)
     }
 
     /// One line per container: `service: status`, e.g. `db: Up 12 seconds (healthy)`.
     pub fn states(&self) -> anyhow::Result<String> {
-        let out = self.compose(
-            &["ps", "--all", "--format", "{{.Service}}: {{.Status}}"],
-            Duration::from_secs(30),
-        )?;
-        if out.success() {
-            return Ok(out.stdout.trim_end().to_owned());
-        }
-        // Compose v1 has no --format: its table says the same, less tidily.
-        Ok(self
-            .compose(&["ps", "--all"], Duration::from_secs(30))?
-            .combined())
+        Ok(self.docker.compose_states(&self.project)?)
     }
 
     /// The last `lines` log lines of each service in `services`.
     pub fn logs(&self, services: &[&str], lines: usize) -> anyhow::Result<String> {
-        let count = lines.to_string();
-        let mut args = vec!["logs", "--no-color", "--tail", &count];
-        args.extend(services);
-        Ok(self.compose(&args, Duration::from_secs(30))?.combined())
+        let out = self.docker.compose_logs(
+            &self.project,
+            services,
+            Some(lines),
+            Duration::from_secs(30),
+        )?;
+        Ok(out.combined())
     }
 
     /// A host path shown relative to the working copy (`monitoring/prometheus/…`).
@@ -287,28 +268,27 @@ fn is_compose_progress(line: &str) -> bool {
 /// Reads `docker compose config` output (Compose v2 writes long-form mounts and argument lists,
 /// v1 short `src:dst:mode` strings and plain command strings; both are understood).
 fn parse_services(yaml: &str, dir: &Path) -> anyhow::Result<BTreeMap<String, Service>> {
-    let root = marked_yaml::parse_yaml(0, yaml).context("reading `docker compose config`")?;
+    let root = yaml::parse(yaml).context("reading `docker compose config`")?;
     let services = root
-        .as_mapping()
-        .and_then(|m| m.get_mapping("services"))
+        .get_mapping("services")
         .context("`docker compose config` printed no services")?;
     let mut out = BTreeMap::new();
-    for (name, node) in services.iter() {
+    for (name, node) in services.entries() {
         let Some(spec) = node.as_mapping() else {
             continue;
         };
-        let mut args = words(spec.get_node("entrypoint"));
-        args.extend(words(spec.get_node("command")));
+        let mut args = words(spec.get("entrypoint"));
+        args.extend(words(spec.get("command")));
         let binds = spec
-            .get_sequence("volumes")
+            .get_seq("volumes")
             .map(|seq| seq.iter().filter_map(|v| bind(v, dir)).collect())
             .unwrap_or_default();
         out.insert(
-            name.as_str().to_owned(),
+            name.text().to_owned(),
             Service {
                 args,
                 binds,
-                builds: spec.get_node("build").is_some(),
+                builds: spec.get("build").is_some(),
             },
         );
     }
@@ -317,29 +297,29 @@ fn parse_services(yaml: &str, dir: &Path) -> anyhow::Result<BTreeMap<String, Ser
 
 /// A command or entrypoint: a list, or a string split on whitespace.
 fn words(node: Option<&Node>) -> Vec<String> {
-    match node {
-        Some(Node::Sequence(seq)) => seq
+    match node.map(|n| &n.value) {
+        Some(Value::Seq(seq)) => seq
             .iter()
-            .filter_map(|n| n.as_scalar().map(|s| s.as_str().to_owned()))
+            .filter_map(|n| n.as_str().map(str::to_owned))
             .collect(),
-        Some(Node::Scalar(s)) => s.as_str().split_whitespace().map(str::to_owned).collect(),
+        Some(Value::Scalar { text, .. }) => text.split_whitespace().map(str::to_owned).collect(),
         _ => Vec::new(),
     }
 }
 
 fn bind(volume: &Node, dir: &Path) -> Option<Bind> {
-    let (source, target) = match volume {
-        Node::Mapping(m) => {
-            if m.get_scalar("type").map(|t| t.as_str()) != Some("bind") {
+    let (source, target) = match &volume.value {
+        Value::Map(_) => {
+            if volume.get("type").and_then(Node::as_str) != Some("bind") {
                 return None;
             }
             (
-                m.get_scalar("source")?.as_str().to_owned(),
-                m.get_scalar("target")?.as_str().to_owned(),
+                volume.get("source")?.as_str()?.to_owned(),
+                volume.get("target")?.as_str()?.to_owned(),
             )
         }
-        Node::Scalar(s) => {
-            let mut parts = s.as_str().split(':');
+        Value::Scalar { text, .. } => {
+            let mut parts = text.split(':');
             let source = parts.next()?.to_owned();
             let target = parts.next()?.to_owned();
             // A named volume (no path) is not a bind.

@@ -4,7 +4,7 @@
 
 use std::time::{Duration, Instant};
 
-use marked_yaml::types::MarkedMappingNode;
+use crate::yaml::{self, Node};
 
 use super::prometheus::RuleGroup;
 use crate::cancel;
@@ -34,17 +34,18 @@ impl Cadence {
     /// Reads the loaded configuration (`/api/v1/status/config`, defaults filled in) and the rule
     /// groups. Missing values fall back to Prometheus' own defaults (1m, 10s, 1m).
     pub fn from_config(config_yaml: &str, groups: &[RuleGroup]) -> Cadence {
-        let root = marked_yaml::parse_yaml(0, config_yaml).ok();
-        let root = root.as_ref().and_then(|n| n.as_mapping());
+        let root = yaml::parse(config_yaml).ok();
+        let root = root.as_ref().and_then(Node::as_mapping);
         let global = root.and_then(|r| r.get_mapping("global"));
-        let duration = |map: Option<&MarkedMappingNode>, key: &str| {
-            map.and_then(|m| m.get_scalar(key))
-                .and_then(|s| parse_duration(s.as_str()))
+        let duration = |map: Option<&Node>, key: &str| {
+            map.and_then(|m| m.get(key))
+                .and_then(Node::as_str)
+                .and_then(parse_duration)
         };
         let mut scrape = duration(global, "scrape_interval").unwrap_or(Duration::from_secs(60));
         let mut scrape_timeout =
             duration(global, "scrape_timeout").unwrap_or(Duration::from_secs(10));
-        let jobs = root.and_then(|r| r.get_sequence("scrape_configs"));
+        let jobs = root.and_then(|r| r.get_seq("scrape_configs"));
         for job in jobs.into_iter().flat_map(|s| s.iter()) {
             let job = job.as_mapping();
             scrape = scrape.max(duration(job, "scrape_interval").unwrap_or_default());

@@ -46,7 +46,7 @@ const OUT_DIR: &str = ".sre-check/os";
 pub const JOBS_ENV: &str = "SRE_CHECK_OS_JOBS";
 
 /// Runs the build, install and purge checks.
-pub fn run(run: &mut TopicRun, package: &PackageSpec, given_binary: Option<&Path>) {
+pub fn run_checks(run: &mut TopicRun, package: &PackageSpec, given_binary: Option<&Path>) {
     let env = run.env();
     let (docker, workdir) = (env.docker, env.workdir);
     let mut releases: Vec<Release> = Vec::new();

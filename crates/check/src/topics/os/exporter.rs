@@ -1,7 +1,7 @@
 //! The prometheus-postgres-exporter binary that sre-check hands to the candidate's packaging
 //! script, obtained in this order:
 //!
-//! 1. `--exporter-binary PATH`, when given;
+//! 1. `--set os.exporter-binary=PATH`, when given;
 //! 2. the upstream release pinned in the manifest (static), downloaded and verified by SHA-256;
 //! 3. when that download is impossible (no network to GitHub), a static build of Debian trixie's
 //!    source package (`CGO_ENABLED=0`) in a `debian:trixie` container.
@@ -11,8 +11,8 @@
 //! not run on bullseye), and its `--version` gives the version the script is told.
 
 use std::fmt;
+use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::time::Duration;
 
 use anyhow::{Context, bail};
@@ -20,8 +20,9 @@ use sha2::{Digest, Sha256};
 use sre_model::UpstreamRelease;
 use sre_model::debian::DebianRelease;
 
+use crate::cancel;
 use crate::docker::{Docker, RunSpec, tail};
-use crate::process::{self, RunError};
+use crate::process::RunError;
 
 use super::cache;
 
@@ -30,8 +31,10 @@ pub const MOUNT: &str = "/input/postgres_exporter";
 
 /// A download that has not finished in this time is not going to.
 const DOWNLOAD_TIMEOUT: Duration = Duration::from_secs(5 * 60);
-/// Seconds curl may take to connect: an unreachable host must fail fast.
-const CONNECT_TIMEOUT_SECS: &str = "10";
+/// Time to connect: an unreachable host must fail fast.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// The release tarball is about 10 MB; anything far larger is not it.
+const MAX_DOWNLOAD_BYTES: usize = 200_000_000;
 /// `apt-get build-dep` plus a Go build; about 3 minutes on a laptop.
 const SOURCE_BUILD_TIMEOUT: Duration = Duration::from_secs(40 * 60);
 /// How long a run waits for another run that is obtaining the binary.
@@ -47,7 +50,7 @@ const SOURCE_PACKAGE: &str = "prometheus-postgres-exporter";
 /// Where the binary came from, for the report.
 #[derive(Debug, Clone)]
 pub enum Origin {
-    /// Given with `--exporter-binary`.
+    /// Given with `--set os.exporter-binary=PATH`.
     Given,
     /// The upstream release tarball, verified.
     Upstream {
@@ -86,7 +89,7 @@ impl fmt::Display for Exporter {
             self.sha256
         )?;
         match &self.origin {
-            Origin::Given => f.write_str("given with --exporter-binary"),
+            Origin::Given => f.write_str("given with --set os.exporter-binary"),
             Origin::Upstream { url } => write!(f, "the upstream release {url}, SHA-256 verified"),
             Origin::DebianPackage {
                 version,
@@ -161,7 +164,7 @@ fn cached_or_fetched(needs: &Needs) -> anyhow::Result<(PathBuf, Origin)> {
         return Ok((upstream_file, Origin::Upstream { url }));
     }
     (needs.note)(&format!("downloading {url}"));
-    let download_failed = match download(needs, &url, &upstream_file) {
+    let download_failed = match download(upstream, needs.arch, &upstream_file) {
         Ok(()) => return Ok((upstream_file, Origin::Upstream { url })),
         Err(Download::Impossible(reason)) => reason,
         Err(Download::Refused(err)) => return Err(err),
@@ -186,68 +189,98 @@ fn cached_or_fetched(needs: &Needs) -> anyhow::Result<(PathBuf, Origin)> {
 
 /// Why the download did not give a binary.
 enum Download {
-    /// No way to download here (no curl, no network, no pin for this architecture): build instead.
+    /// No way to download here (no network, no pin for this architecture): build instead.
     Impossible(String),
     /// The download worked but must not be used (checksum mismatch): stop.
     Refused(anyhow::Error),
 }
 
-fn download(needs: &Needs, url: &str, target: &Path) -> Result<(), Download> {
-    let Some(expected) = needs.upstream.sha256.get(needs.arch) else {
+/// Downloads the pinned release tarball for `arch`, checks its SHA-256, and writes the binary in
+/// it to `target`.
+fn download(upstream: &UpstreamRelease, arch: &str, target: &Path) -> Result<(), Download> {
+    let Some(expected) = upstream.sha256.get(arch) else {
         return Err(Download::Impossible(format!(
-            "no pinned SHA-256 for {} in the manifest",
-            needs.arch
+            "no pinned SHA-256 for {arch} in the manifest"
         )));
     };
-    let dir = target.parent().unwrap_or(target);
-    let work = tempfile::Builder::new()
-        .prefix(".download-")
-        .tempdir_in(dir.parent().unwrap_or(dir))
-        .map_err(|e| Download::Refused(anyhow::anyhow!("creating a download folder: {e}")))?;
-    let tarball = work.path().join("release.tar.gz");
-    let mut curl = Command::new("curl");
-    curl.args(["--fail", "--silent", "--show-error", "--location"])
-        .args(["--connect-timeout", CONNECT_TIMEOUT_SECS, "--output"])
-        .arg(&tarball)
-        .arg(url);
-    match process::run(curl, DOWNLOAD_TIMEOUT) {
-        Err(RunError::Spawn { .. }) => {
-            return Err(Download::Impossible("curl is not installed".to_owned()));
-        }
-        Err(e @ RunError::Interrupted { .. }) => return Err(Download::Refused(e.into())),
-        Err(e) => return Err(Download::Impossible(e.to_string())),
-        Ok(out) if !out.success() => {
-            return Err(Download::Impossible(out.combined().trim().to_owned()));
-        }
-        Ok(_) => {}
-    }
-    let bytes = std::fs::read(&tarball)
-        .map_err(|e| Download::Refused(anyhow::anyhow!("reading the download: {e}")))?;
+    let url = upstream.expand(&upstream.url, arch);
+    let bytes = fetch(&url)?;
     let found = hex(&Sha256::digest(&bytes));
     if !found.eq_ignore_ascii_case(expected) {
         return Err(Download::Refused(anyhow::anyhow!(
             "{url} has SHA-256 {found}, but the challenge pins {expected}: the download was \
              altered on its way (a proxy?). Download it yourself, check it, and pass the binary \
-             with --exporter-binary"
+             with --set os.exporter-binary=PATH"
         )));
     }
-    let member = needs.upstream.expand(&needs.upstream.member, needs.arch);
-    let mut tar = Command::new("tar");
-    tar.arg("-xzf")
-        .arg(&tarball)
-        .arg("-C")
-        .arg(work.path())
-        .arg(&member);
-    let out = process::run(tar, PROBE_TIMEOUT).map_err(|e| Download::Refused(e.into()))?;
-    if !out.success() {
-        return Err(Download::Refused(anyhow::anyhow!(
-            "unpacking {member} from {url}: {}",
-            out.combined()
-        )));
-    }
+    let member = upstream.expand(&upstream.member, arch);
+    let dir = target.parent().unwrap_or(target);
+    let work = tempfile::Builder::new()
+        .prefix(".download-")
+        .tempdir_in(dir.parent().unwrap_or(dir))
+        .map_err(|e| Download::Refused(anyhow::anyhow!("creating a download folder: {e}")))?;
+    let unpacked = work.path().join("postgres_exporter");
+    unpack_member(&bytes, &member, &unpacked)
+        .map_err(|e| Download::Refused(e.context(format!("unpacking {member} from {url}"))))?;
     std::fs::create_dir_all(dir)
-        .and_then(|()| std::fs::rename(work.path().join(&member), target))
+        .and_then(|()| std::fs::rename(&unpacked, target))
         .map_err(|e| Download::Refused(anyhow::anyhow!("caching {}: {e}", target.display())))
+}
+
+/// The body of `url`. A network or HTTP failure makes the download impossible (the source build
+/// takes over); Ctrl-C stops it within one read.
+fn fetch(url: &str) -> Result<Vec<u8>, Download> {
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .timeout_resolve(Some(CONNECT_TIMEOUT))
+        .timeout_connect(Some(CONNECT_TIMEOUT))
+        .timeout_global(Some(DOWNLOAD_TIMEOUT))
+        .user_agent(concat!("sre-check/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .into();
+    let response = agent
+        .get(url)
+        .call()
+        .map_err(|e| Download::Impossible(format!("downloading {url}: {e}")))?;
+    let mut reader = response.into_body().into_reader();
+    let mut bytes = Vec::new();
+    let mut chunk = vec![0; 64 * 1024];
+    loop {
+        if cancel::requested() {
+            return Err(Download::Refused(
+                RunError::Interrupted {
+                    command: format!("download of {url}"),
+                }
+                .into(),
+            ));
+        }
+        let n = reader
+            .read(&mut chunk)
+            .map_err(|e| Download::Impossible(format!("downloading {url}: {e}")))?;
+        if n == 0 {
+            return Ok(bytes);
+        }
+        if bytes.len() + n > MAX_DOWNLOAD_BYTES {
+            return Err(Download::Impossible(format!(
+                "{url} is larger than {} MB: not the release tarball",
+                MAX_DOWNLOAD_BYTES / 1_000_000
+            )));
+        }
+        bytes.extend_from_slice(&chunk[..n]);
+    }
+}
+
+/// Writes the file `member` of the gzip-compressed tarball `tarball` to `to`, with its mode.
+fn unpack_member(tarball: &[u8], member: &str, to: &Path) -> anyhow::Result<()> {
+    let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(tarball));
+    for entry in archive.entries()? {
+        let mut entry = entry?;
+        let path = entry.path()?.into_owned();
+        if path.strip_prefix("./").unwrap_or(&path) == Path::new(member) {
+            entry.unpack(to)?;
+            return Ok(());
+        }
+    }
+    bail!("the tarball has no {member}")
 }
 
 /// The build, run as root in `debian:trixie`; `/out` receives the binary and the source version.
@@ -292,7 +325,8 @@ fn build_from_source(needs: &Needs, target: &Path) -> anyhow::Result<()> {
         bail!(
             "the upstream download failed and building postgres_exporter from Debian \
              {SOURCE_RELEASE}'s source failed too. Pass a static Linux build with \
-             --exporter-binary (e.g. the upstream release tarball's postgres_exporter).\n{}",
+             --set os.exporter-binary=PATH (e.g. the upstream release tarball's \
+             postgres_exporter).\n{}",
             tail(&out.combined(), 40)
         );
     }
@@ -346,4 +380,118 @@ pub fn owner(dir: &Path) -> anyhow::Result<String> {
 
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::Write;
+    use std::net::TcpListener;
+
+    use super::*;
+
+    const MEMBER: &str = "postgres_exporter-9.9.9.linux-amd64/postgres_exporter";
+
+    /// A release tarball holding an executable `MEMBER` and a license next to it.
+    fn tarball() -> Vec<u8> {
+        let gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        let mut tar = tar::Builder::new(gz);
+        for (path, mode, body) in [
+            (
+                "postgres_exporter-9.9.9.linux-amd64/LICENSE",
+                0o644,
+                &b"MIT"[..],
+            ),
+            (MEMBER, 0o755, &b"#!/bin/sh\necho exporter\n"[..]),
+        ] {
+            let mut header = tar::Header::new_gnu();
+            header.set_size(body.len() as u64);
+            header.set_mode(mode);
+            header.set_cksum();
+            tar.append_data(&mut header, path, body).unwrap();
+        }
+        tar.into_inner().unwrap().finish().unwrap()
+    }
+
+    /// Serves `body` with `status` to one request on a loopback port; returns the base address.
+    fn serve_once(status: &'static str, body: Vec<u8>) -> String {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        std::thread::spawn(move || {
+            let (mut stream, _) = listener.accept().unwrap();
+            let mut request = [0; 4096];
+            let _ = stream.read(&mut request);
+            let head = format!(
+                "HTTP/1.1 {status}\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+                body.len()
+            );
+            let _ = stream.write_all(head.as_bytes());
+            let _ = stream.write_all(&body);
+        });
+        format!("http://{addr}")
+    }
+
+    fn release(base: &str, sha256: &str) -> UpstreamRelease {
+        UpstreamRelease {
+            version: "9.9.9".to_owned(),
+            url: format!("{base}/v{{version}}/postgres_exporter-{{version}}.linux-{{arch}}.tar.gz"),
+            member: "postgres_exporter-{version}.linux-{arch}/postgres_exporter".to_owned(),
+            sha256: [("amd64".to_owned(), sha256.to_owned())].into(),
+        }
+    }
+
+    #[test]
+    fn the_pinned_tarball_is_downloaded_checked_and_unpacked() {
+        use std::os::unix::fs::PermissionsExt;
+        let body = tarball();
+        let sha = hex(&Sha256::digest(&body));
+        let base = serve_once("200 OK", body);
+        let tmp = tempfile::tempdir().unwrap();
+        let target = tmp.path().join("upstream/postgres_exporter");
+        match download(&release(&base, &sha), "amd64", &target) {
+            Ok(()) => {}
+            Err(Download::Impossible(reason)) => panic!("impossible: {reason}"),
+            Err(Download::Refused(err)) => panic!("refused: {err:#}"),
+        }
+        assert_eq!(
+            std::fs::read_to_string(&target).unwrap(),
+            "#!/bin/sh\necho exporter\n"
+        );
+        let mode = std::fs::metadata(&target).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o755);
+    }
+
+    #[test]
+    fn an_altered_download_is_refused_and_a_missing_one_is_impossible() {
+        let tmp = tempfile::tempdir().unwrap();
+        let target = tmp.path().join("upstream/postgres_exporter");
+        let base = serve_once("200 OK", tarball());
+        let Err(Download::Refused(err)) =
+            download(&release(&base, &"0".repeat(64)), "amd64", &target)
+        else {
+            panic!("a checksum mismatch must be refused");
+        };
+        assert!(err.to_string().contains("the challenge pins"), "{err}");
+        let base = serve_once("404 Not Found", b"no such release".to_vec());
+        let Err(Download::Impossible(reason)) = download(&release(&base, "x"), "amd64", &target)
+        else {
+            panic!("a 404 makes the download impossible");
+        };
+        assert!(reason.contains("404"), "{reason}");
+        assert!(matches!(
+            download(&release(&base, "x"), "arm64", &target),
+            Err(Download::Impossible(_))
+        ));
+        assert!(!target.exists());
+    }
+
+    #[test]
+    fn a_tarball_without_the_member_is_an_error() {
+        let tmp = tempfile::tempdir().unwrap();
+        let err = unpack_member(&tarball(), "other/postgres_exporter", &tmp.path().join("x"))
+            .unwrap_err();
+        assert!(
+            err.to_string().contains("no other/postgres_exporter"),
+            "{err}"
+        );
+    }
 }

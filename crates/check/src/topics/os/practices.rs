@@ -2,13 +2,12 @@
 //! the topic asks for (pinned actions, least-privilege token, no injection, one artifact per
 //! release, one shared packaging script). Each returns a verdict with `file:line` evidence.
 
-use marked_yaml::types::{MarkedScalarNode, Node};
 use sre_model::debian::{self, DebianRelease};
 
 use crate::runner::Verdict;
+use crate::yaml::{Node, Value};
 
-use super::workflow::{Job, Kind, Sources, Step};
-use super::yaml;
+use super::workflow::{Job, Kind, Sources, Step, expressions};
 
 /// Where each supported release is mentioned, and which are missing.
 pub fn releases(sources: &Sources) -> Verdict {
@@ -70,35 +69,35 @@ fn release_mentions(sources: &Sources) -> Vec<(&'static DebianRelease, String)> 
             .get_mapping("strategy")
             .and_then(|s| s.get_mapping("matrix"))
         {
-            let excluded = excluded_releases(matrix.get_node("exclude"));
-            for (key, values) in matrix.iter() {
-                if key.as_str() == "exclude" {
+            let excluded = excluded_releases(matrix.get("exclude"));
+            for (key, values) in matrix.entries() {
+                if key.text() == "exclude" {
                     continue;
                 }
-                for scalar in yaml::scalars(values) {
-                    for release in named_releases(scalar.as_str(), true) {
+                for scalar in values.scalars() {
+                    for release in named_releases(scalar.text(), true) {
                         if !excluded.contains(&release.codename) {
-                            found.push((release, file.at(scalar.span())));
+                            found.push((release, file.at(scalar)));
                         }
                     }
                 }
             }
         }
-        let container = job.node.get_node("container");
-        let with = job.node.get_node("with");
-        for scalar in container.into_iter().chain(with).flat_map(yaml::scalars) {
-            for release in named_releases(scalar.as_str(), false) {
-                found.push((release, file.at(scalar.span())));
+        let container = job.node.get("container");
+        let with = job.node.get("with");
+        for scalar in container.into_iter().chain(with).flat_map(Node::scalars) {
+            for release in named_releases(scalar.text(), false) {
+                found.push((release, file.at(scalar)));
             }
         }
     }
     for step in sources.steps() {
         let file = &step.source.yaml;
-        let with = step.node.get_node("with");
-        let run = step.node.get_node("run");
-        for scalar in with.into_iter().chain(run).flat_map(yaml::scalars) {
-            for release in named_releases(scalar.as_str(), false) {
-                found.push((release, file.at(scalar.span())));
+        let with = step.node.get("with");
+        let run = step.node.get("run");
+        for scalar in with.into_iter().chain(run).flat_map(Node::scalars) {
+            for release in named_releases(scalar.text(), false) {
+                found.push((release, file.at(scalar)));
             }
         }
     }
@@ -108,8 +107,8 @@ fn release_mentions(sources: &Sources) -> Vec<(&'static DebianRelease, String)> 
 /// Codenames of `exclude:` entries that exclude a release outright (`- codename: bullseye`).
 fn excluded_releases(exclude: Option<&Node>) -> Vec<&'static str> {
     super::workflow::mappings(exclude)
-        .filter(|m| m.len() == 1)
-        .flat_map(|m| m.values().filter_map(|v| yaml::text(Some(v))))
+        .filter(|m| m.entries().count() == 1)
+        .flat_map(|m| m.values().filter_map(Node::as_str))
         .flat_map(|t| named_releases(t, true))
         .map(|r| r.codename)
         .collect()
@@ -137,11 +136,11 @@ pub fn pinned_actions(sources: &Sources, zizmor: &[String]) -> Verdict {
     let mut pinned = Vec::new();
     let mut unpinned = Vec::new();
     for uses in sources.uses() {
-        let value = uses.value.as_str();
+        let value = uses.value.text();
         if value.starts_with("./") {
             continue;
         }
-        let at = uses.source.yaml.at(uses.value.span());
+        let at = uses.source.yaml.at(uses.value);
         if is_pinned(value) {
             pinned.push(format!("{at}: {value}"));
         } else {
@@ -189,7 +188,7 @@ pub fn permissions(sources: &Sources, zizmor: &[String]) -> Verdict {
     let mut problems = Vec::new();
     for source in sources.workflows() {
         let file = &source.yaml;
-        match source.yaml.root.get_node("permissions") {
+        match source.yaml.root.get("permissions") {
             None => problems.push(format!(
                 "{}: no top-level `permissions:`: the token gets the repository's default, which \
                  can be read-write",
@@ -198,10 +197,10 @@ pub fn permissions(sources: &Sources, zizmor: &[String]) -> Verdict {
             Some(node) => match grant(node) {
                 Some(grant) => problems.push(format!(
                     "{}: top-level permissions grant {}",
-                    file.at(node.span()),
+                    file.at(node),
                     grant.describe()
                 )),
-                None => ok.push(format!("{}: top level is read-only", file.at(node.span()))),
+                None => ok.push(format!("{}: top level is read-only", file.at(node))),
             },
         }
     }
@@ -245,14 +244,14 @@ impl Grant {
 }
 
 fn grant(node: &Node) -> Option<Grant> {
-    match node {
-        Node::Scalar(s) if s.as_str() == "write-all" => Some(Grant::All("write-all")),
-        Node::Scalar(s) if s.as_str() == "read-all" => Some(Grant::All("read-all")),
-        Node::Mapping(map) => {
+    match &node.value {
+        Value::Scalar { text, .. } if text == "write-all" => Some(Grant::All("write-all")),
+        Value::Scalar { text, .. } if text == "read-all" => Some(Grant::All("read-all")),
+        Value::Map(map) => {
             let writes: Vec<String> = map
                 .iter()
-                .filter(|(_, level)| yaml::text(Some(level)) == Some("write"))
-                .map(|(scope, _)| scope.as_str().to_owned())
+                .filter(|(_, level)| level.as_str() == Some("write"))
+                .map(|(scope, _)| scope.text().to_owned())
                 .collect();
             (!writes.is_empty()).then_some(Grant::Writes(writes))
         }
@@ -262,11 +261,11 @@ fn grant(node: &Node) -> Option<Grant> {
 
 /// A job may write to the scopes it names; it may not take every scope at once.
 fn job_permissions(job: &Job, ok: &mut Vec<String>, problems: &mut Vec<String>) {
-    let Some(node) = job.node.get_node("permissions") else {
+    let Some(node) = job.node.get("permissions") else {
         return;
     };
-    let at = job.source.yaml.at(node.span());
-    let id = job.id.as_str();
+    let at = job.source.yaml.at(node);
+    let id = job.id.text();
     match grant(node) {
         Some(all @ Grant::All(_)) => {
             problems.push(format!("{at}: job `{id}` grants {}", all.describe()));
@@ -318,8 +317,8 @@ pub fn injection(sources: &Sources, zizmor: &[String]) -> Verdict {
     )
 }
 
-fn untrusted_expansions(step: &Step, script: &MarkedScalarNode) -> Vec<String> {
-    yaml::expressions(script.as_str())
+fn untrusted_expansions(step: &Step, script: &Node) -> Vec<String> {
+    expressions(script.text())
         .into_iter()
         .filter(|(_, expr)| UNTRUSTED.iter().any(|u| expr.contains(u)))
         .map(|(offset, expr)| {
@@ -350,7 +349,7 @@ pub fn artifacts(sources: &Sources, script: &str) -> Verdict {
     let mut ok = Vec::new();
     let mut problems = Vec::new();
     for step in uploads {
-        let name = step.with("name").map(MarkedScalarNode::as_str);
+        let name = step.with("name").map(Node::text);
         let per_release =
             name.is_some_and(|n| n.contains("${{") || !named_releases(n, false).is_empty());
         let line = format!("{}: name: {}", step.at(), name.unwrap_or("(none)"));
@@ -388,7 +387,7 @@ pub fn artifacts(sources: &Sources, script: &str) -> Verdict {
 fn uploads_packages(upload: &Step, steps: &[Step], script: &str) -> bool {
     let path_is_deb = upload
         .with("path")
-        .is_some_and(|p| p.as_str().contains(".deb"));
+        .is_some_and(|p| p.text().contains(".deb"));
     let same_place = |s: &&Step| match (s.job, upload.job) {
         (Some(a), Some(b)) => std::ptr::eq(a, b),
         (None, None) => std::ptr::eq(s.source, upload.source),
@@ -398,24 +397,24 @@ fn uploads_packages(upload: &Step, steps: &[Step], script: &str) -> bool {
         || steps
             .iter()
             .filter(same_place)
-            .any(|s| s.run().is_some_and(|r| r.as_str().contains(script)))
+            .any(|s| s.run().is_some_and(|r| r.text().contains(script)))
 }
 
 /// The workflow calls the packaging script named in the manifest, once for every release,
 /// instead of packaging inline or copying a step per release.
 pub fn shared_logic(sources: &Sources, script: &str, script_exists: bool) -> Verdict {
     let steps = sources.steps();
-    let calls: Vec<(&Step, &MarkedScalarNode)> = steps
+    let calls: Vec<(&Step, &Node)> = steps
         .iter()
         .filter_map(|s| Some((s, s.run()?)))
-        .filter(|(_, run)| run.as_str().contains(script))
+        .filter(|(_, run)| run.text().contains(script))
         .collect();
     let inline: Vec<String> = steps
         .iter()
         .filter(|s| s.source.kind == Kind::Workflow)
         .filter_map(|s| Some((s, s.run()?)))
         .filter_map(|(s, run)| {
-            let offset = inline_packaging(run.as_str())?;
+            let offset = inline_packaging(run.text())?;
             Some(format!(
                 "{}: packages inline",
                 s.source.yaml.at_offset(run, offset)
@@ -424,8 +423,8 @@ pub fn shared_logic(sources: &Sources, script: &str, script_exists: bool) -> Ver
         .collect();
     let literal: Vec<String> = calls
         .iter()
-        .filter(|(_, run)| !named_releases(run.as_str(), false).is_empty())
-        .map(|(s, run)| s.source.yaml.at(run.span()))
+        .filter(|(_, run)| !named_releases(run.text(), false).is_empty())
+        .map(|(s, run)| s.source.yaml.at(run))
         .collect();
     let mut problems = Vec::new();
     if !script_exists {
@@ -444,10 +443,7 @@ pub fn shared_logic(sources: &Sources, script: &str, script_exists: bool) -> Ver
         ));
     }
     if problems.is_empty() {
-        let at: Vec<String> = calls
-            .iter()
-            .map(|(s, run)| s.source.yaml.at(run.span()))
-            .collect();
+        let at: Vec<String> = calls.iter().map(|(s, run)| s.source.yaml.at(run)).collect();
         return Verdict::pass(format!("{script} is called at {}", at.join(", ")));
     }
     Verdict::fail(
@@ -497,7 +493,7 @@ mod tests {
     use super::*;
 
     fn sources(text: &str) -> Sources {
-        let Ok(yaml) = yaml::parse(".github/workflows/deb.yml", text) else {
+        let Ok(yaml) = super::super::workflow::parse(".github/workflows/deb.yml", text) else {
             panic!("test YAML parses");
         };
         Sources {
@@ -584,7 +580,7 @@ runs:
         name: deb-${{ inputs.codename }}
         path: dist
 ";
-        let parse = |path: &str, text: &str| match yaml::parse(path, text) {
+        let parse = |path: &str, text: &str| match super::super::workflow::parse(path, text) {
             Ok(yaml) => yaml,
             Err(_) => panic!("{path} parses"),
         };

@@ -5,11 +5,8 @@
 
 use std::path::Path;
 
-use marked_yaml::types::{MarkedMappingNode, MarkedScalarNode, Node};
-
 use crate::workdir::WorkDir;
-
-use super::yaml::{self, ParseFailure, YamlFile};
+use crate::yaml::{self, ErrorKind, Node, Rules, Value, YamlFile};
 
 /// Where workflows live.
 pub const WORKFLOWS_DIR: &str = ".github/workflows";
@@ -51,14 +48,68 @@ pub enum Loaded {
     Unsupported(Vec<String>),
 }
 
+/// Why a file could not be read as a workflow or action.
+pub enum ParseFailure {
+    /// The file is not valid YAML, or its top level is not a mapping: `file:line:col: message`.
+    Invalid(String),
+    /// Valid YAML that sre-check's reader does not support (anchors and aliases).
+    Unsupported(String),
+}
+
+/// Parses `text`, read from `path`, as GitHub reads it: plain data, repeated keys an error.
+pub fn parse(path: &str, text: &str) -> Result<YamlFile, ParseFailure> {
+    match yaml::parse_with(text, Rules::Strict) {
+        Ok(root) if root.is_null() => Ok(YamlFile {
+            path: path.to_owned(),
+            root: Node {
+                value: Value::Map(Vec::new()),
+                ..root
+            },
+        }),
+        Ok(root) if root.as_mapping().is_some() => Ok(YamlFile {
+            path: path.to_owned(),
+            root,
+        }),
+        Ok(root) => Err(ParseFailure::Invalid(format!(
+            "{path}:{}:{}: the top level must be a mapping (`on:`, `jobs:` …)",
+            root.line, root.column
+        ))),
+        Err(e) if e.kind == ErrorKind::Unsupported => Err(ParseFailure::Unsupported(format!(
+            "{path}:{}: {}",
+            e.line, e.message
+        ))),
+        Err(e) => Err(ParseFailure::Invalid(format!(
+            "{path}:{}:{}: {}",
+            e.line, e.column, e.message
+        ))),
+    }
+}
+
+/// Every `${{ … }}` expression in `text`, with its byte offset. An unclosed one runs to the end.
+pub fn expressions(text: &str) -> Vec<(usize, &str)> {
+    let mut found = Vec::new();
+    let mut rest = 0;
+    while let Some(start) = text.get(rest..).and_then(|t| t.find("${{")) {
+        let open = rest + start;
+        let inner_start = open + 3;
+        let end = text
+            .get(inner_start..)
+            .and_then(|t| t.find("}}"))
+            .map_or(text.len(), |e| inner_start + e);
+        found.push((open, text.get(inner_start..end).unwrap_or_default().trim()));
+        rest = (end + 2).min(text.len());
+    }
+    found
+}
+
 /// A job of a workflow.
 pub struct Job<'a> {
     /// The file.
     pub source: &'a Source,
     /// The job id (key under `jobs:`).
-    pub id: &'a MarkedScalarNode,
+    pub id: &'a Node,
     /// Its mapping.
-    pub node: &'a MarkedMappingNode,
+    pub node: &'a Node,
 }
 
 /// A step of a workflow job or of a composite action.
@@ -66,9 +117,9 @@ pub struct Step<'a> {
     /// The file.
     pub source: &'a Source,
     /// The job it belongs to (None in an action).
-    pub job: Option<&'a MarkedMappingNode>,
+    pub job: Option<&'a Node>,
     /// Its mapping.
-    pub node: &'a MarkedMappingNode,
+    pub node: &'a Node,
 }
 
 /// A `uses:` reference: of a step, or of a job that calls a reusable workflow.
@@ -76,7 +127,7 @@ pub struct Uses<'a> {
     /// The file.
     pub source: &'a Source,
     /// The scalar (`actions/checkout@<ref>`).
-    pub value: &'a MarkedScalarNode,
+    pub value: &'a Node,
 }
 
 impl Sources {
@@ -102,7 +153,7 @@ impl Sources {
             let Some(text) = workdir.read_text(&path)? else {
                 continue;
             };
-            match yaml::parse(&path, &text) {
+            match parse(&path, &text) {
                 Ok(yaml) => files.push(Source { kind, yaml }),
                 Err(ParseFailure::Invalid(m)) => invalid.push(m),
                 Err(ParseFailure::Unsupported(m)) => unsupported.push(m),
@@ -127,7 +178,7 @@ impl Sources {
         self.workflows()
             .filter_map(|source| {
                 let jobs = source.yaml.root.get_mapping("jobs")?;
-                Some(jobs.iter().filter_map(move |(id, node)| {
+                Some(jobs.entries().filter_map(move |(id, node)| {
                     Some(Job {
                         source,
                         id,
@@ -143,7 +194,7 @@ impl Sources {
     pub fn steps(&self) -> Vec<Step<'_>> {
         let mut steps = Vec::new();
         for job in self.jobs() {
-            for node in mappings(job.node.get_node("steps")) {
+            for node in mappings(job.node.get("steps")) {
                 steps.push(Step {
                     source: job.source,
                     job: Some(job.node),
@@ -153,7 +204,7 @@ impl Sources {
         }
         for source in self.files.iter().filter(|f| f.kind == Kind::Action) {
             let runs = source.yaml.root.get_mapping("runs");
-            for node in mappings(runs.and_then(|r| r.get_node("steps"))) {
+            for node in mappings(runs.and_then(|r| r.get("steps"))) {
                 steps.push(Step {
                     source,
                     job: None,
@@ -186,17 +237,17 @@ impl Sources {
 
 impl Step<'_> {
     /// The `run:` script, if this step runs one.
-    pub fn run(&self) -> Option<&MarkedScalarNode> {
+    pub fn run(&self) -> Option<&Node> {
         self.node.get_scalar("run")
     }
 
     /// The `uses:` value, if this step calls an action.
     pub fn uses(&self) -> Option<&str> {
-        yaml::text(self.node.get_node("uses"))
+        self.node.get("uses").and_then(Node::as_str)
     }
 
     /// A `with:` input.
-    pub fn with(&self, key: &str) -> Option<&MarkedScalarNode> {
+    pub fn with(&self, key: &str) -> Option<&Node> {
         self.node.get_mapping("with")?.get_scalar(key)
     }
 
@@ -210,13 +261,13 @@ impl Step<'_> {
 
     /// `file:line` of the step.
     pub fn at(&self) -> String {
-        self.source.yaml.at(self.node.span())
+        self.source.yaml.at(self.node)
     }
 }
 
 /// The mappings of a sequence node (anything else gives none).
-pub fn mappings(node: Option<&Node>) -> impl Iterator<Item = &MarkedMappingNode> {
-    node.and_then(Node::as_sequence)
+pub fn mappings(node: Option<&Node>) -> impl Iterator<Item = &Node> {
+    node.and_then(Node::as_seq)
         .into_iter()
         .flat_map(|s| s.iter())
         .filter_map(Node::as_mapping)
@@ -406,19 +457,19 @@ struct Checker<'a> {
 }
 
 impl Checker<'_> {
-    fn problem(&mut self, node_span: &marked_yaml::Span, message: impl AsRef<str>) {
-        let at = self.file.at(node_span);
+    fn problem(&mut self, node: &Node, message: impl AsRef<str>) {
+        let at = self.file.at(node);
         self.problems.push(format!("{at}: {}", message.as_ref()));
     }
 
-    fn keys(&mut self, map: &MarkedMappingNode, allowed: &[&str], what: &str) {
+    fn keys(&mut self, map: &Node, allowed: &[&str], what: &str) {
         for key in map.keys() {
-            if !allowed.contains(&key.as_str()) {
+            if !allowed.contains(&key.text()) {
                 self.problem(
-                    key.span(),
+                    key,
                     format!(
                         "unknown key `{}` in {what} (expected one of: {})",
-                        key.as_str(),
+                        key.text(),
                         allowed.join(", ")
                     ),
                 );
@@ -429,88 +480,86 @@ impl Checker<'_> {
     fn workflow(&mut self) {
         let root = &self.file.root;
         self.keys(root, WORKFLOW_KEYS, "a workflow");
-        match root.get_node("on") {
-            None => self.problem(
-                root.span(),
-                "no `on:`: a workflow must say which events start it",
-            ),
+        match root.get("on") {
+            None => self.problem(root, "no `on:`: a workflow must say which events start it"),
             Some(on) => self.triggers(on),
         }
-        if let Some(p) = root.get_node("permissions") {
+        if let Some(p) = root.get("permissions") {
             self.permissions(p);
         }
-        let Some(jobs) = root.get_node("jobs") else {
-            self.problem(root.span(), "no `jobs:`: a workflow needs at least one job");
+        let Some(jobs) = root.get("jobs") else {
+            self.problem(root, "no `jobs:`: a workflow needs at least one job");
             return;
         };
-        let Some(jobs) = jobs.as_mapping().filter(|j| !j.is_empty()) else {
-            self.problem(jobs.span(), "`jobs:` must be a mapping of job ids to jobs");
+        let Some(jobs) = jobs.as_mapping().filter(|j| j.entries().next().is_some()) else {
+            self.problem(jobs, "`jobs:` must be a mapping of job ids to jobs");
             return;
         };
-        for (id, job) in jobs.iter() {
+        for (id, job) in jobs.entries() {
             self.job(jobs, id, job);
         }
         self.expressions_closed(root);
     }
 
     fn triggers(&mut self, on: &Node) {
-        match on {
-            Node::Scalar(event) => self.event(event),
-            Node::Sequence(events) => {
-                for event in events.iter() {
+        match &on.value {
+            Value::Scalar { .. } => self.event(on),
+            Value::Seq(events) => {
+                for event in events {
                     match event.as_scalar() {
                         Some(e) => self.event(e),
-                        None => self.problem(event.span(), "an event name is expected here"),
+                        None => self.problem(event, "an event name is expected here"),
                     }
                 }
             }
-            Node::Mapping(events) => {
-                for (event, config) in events.iter() {
+            Value::Map(events) => {
+                for (event, config) in events {
                     self.event(event);
-                    if event.as_str() == "schedule"
+                    if event.text() == "schedule"
                         && !mappings(Some(config)).any(|m| m.get_scalar("cron").is_some())
                     {
-                        self.problem(config.span(), "`schedule:` needs a list of `- cron: \"…\"`");
+                        self.problem(config, "`schedule:` needs a list of `- cron: \"…\"`");
                     }
                 }
             }
         }
     }
 
-    fn event(&mut self, event: &MarkedScalarNode) {
-        if !EVENTS.contains(&event.as_str()) {
+    fn event(&mut self, event: &Node) {
+        if !EVENTS.contains(&event.text()) {
             self.problem(
-                event.span(),
-                format!("`{}` is not a GitHub Actions event", event.as_str()),
+                event,
+                format!("`{}` is not a GitHub Actions event", event.text()),
             );
         }
     }
 
     fn permissions(&mut self, node: &Node) {
-        match node {
-            Node::Scalar(s) if matches!(s.as_str(), "read-all" | "write-all" | "") => {}
-            Node::Mapping(map) => {
-                for (scope, level) in map.iter() {
-                    if !PERMISSION_SCOPES.contains(&scope.as_str()) {
+        match &node.value {
+            Value::Scalar { text, .. }
+                if matches!(text.as_str(), "read-all" | "write-all" | "") => {}
+            Value::Map(map) => {
+                for (scope, level) in map {
+                    if !PERMISSION_SCOPES.contains(&scope.text()) {
                         self.problem(
-                            scope.span(),
-                            format!("`{}` is not a permission scope", scope.as_str()),
+                            scope,
+                            format!("`{}` is not a permission scope", scope.text()),
                         );
                     }
-                    if !matches!(yaml::text(Some(level)), Some("read" | "write" | "none")) {
-                        self.problem(level.span(), "a permission is `read`, `write` or `none`");
+                    if !matches!(level.as_str(), Some("read" | "write" | "none")) {
+                        self.problem(level, "a permission is `read`, `write` or `none`");
                     }
                 }
             }
-            other => self.problem(
-                other.span(),
+            _ => self.problem(
+                node,
                 "`permissions:` is `read-all`, `write-all` or a mapping of scopes",
             ),
         }
     }
 
-    fn job(&mut self, jobs: &MarkedMappingNode, id: &MarkedScalarNode, job: &Node) {
-        let name = id.as_str();
+    fn job(&mut self, jobs: &Node, id: &Node, job: &Node) {
+        let name = id.text();
         let valid_id = name
             .chars()
             .next()
@@ -520,15 +569,15 @@ impl Checker<'_> {
                 .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
         if !valid_id {
             self.problem(
-                id.span(),
+                id,
                 format!("job id `{name}` must start with a letter or `_` and hold only letters, digits, `-` and `_`"),
             );
         }
         let Some(job) = job.as_mapping() else {
-            self.problem(job.span(), format!("job `{name}` must be a mapping"));
+            self.problem(job, format!("job `{name}` must be a mapping"));
             return;
         };
-        if job.get_node("uses").is_some() {
+        if job.get("uses").is_some() {
             self.keys(
                 job,
                 CALLER_JOB_KEYS,
@@ -539,29 +588,34 @@ impl Checker<'_> {
             }
         } else {
             self.keys(job, JOB_KEYS, &format!("job `{name}`"));
-            if job.get_node("runs-on").is_none() {
-                self.problem(job.span(), format!("job `{name}` has no `runs-on:`"));
+            if job.get("runs-on").is_none() {
+                self.problem(job, format!("job `{name}` has no `runs-on:`"));
             }
-            self.steps(job.get_node("steps"), job, &format!("job `{name}`"), false);
+            self.steps(job.get("steps"), job, &format!("job `{name}`"), false);
         }
-        if let Some(p) = job.get_node("permissions") {
+        if let Some(p) = job.get("permissions") {
             self.permissions(p);
         }
-        if let Some(strategy) = job.get_node("strategy") {
+        if let Some(strategy) = job.get("strategy") {
             self.strategy(strategy);
         }
-        let needs: Vec<&MarkedScalarNode> = match job.get_node("needs") {
-            Some(Node::Scalar(s)) => vec![s],
-            Some(Node::Sequence(seq)) => seq.iter().filter_map(Node::as_scalar).collect(),
+        let needs: Vec<&Node> = match job.get("needs") {
+            Some(s) if s.as_scalar().is_some() => vec![s],
+            Some(seq) => seq
+                .as_seq()
+                .unwrap_or_default()
+                .iter()
+                .filter_map(Node::as_scalar)
+                .collect(),
             _ => Vec::new(),
         };
         for need in needs {
-            if jobs.get_node(need.as_str()).is_none() {
+            if jobs.get(need.text()).is_none() {
                 self.problem(
-                    need.span(),
+                    need,
                     format!(
                         "job `{name}` needs `{}`, which is not a job of this workflow",
-                        need.as_str()
+                        need.text()
                     ),
                 );
             }
@@ -570,29 +624,29 @@ impl Checker<'_> {
 
     fn strategy(&mut self, node: &Node) {
         let Some(strategy) = node.as_mapping() else {
-            self.problem(node.span(), "`strategy:` must be a mapping");
+            self.problem(node, "`strategy:` must be a mapping");
             return;
         };
         self.keys(strategy, STRATEGY_KEYS, "`strategy:`");
-        match strategy.get_node("matrix") {
-            Some(Node::Mapping(matrix)) => {
-                for (key, values) in matrix.iter() {
-                    let ok = match key.as_str() {
+        match strategy.get("matrix") {
+            Some(matrix) if matrix.as_mapping().is_some() => {
+                for (key, values) in matrix.entries() {
+                    let ok = match key.text() {
                         "include" | "exclude" => values
-                            .as_sequence()
+                            .as_seq()
                             .is_some_and(|s| s.iter().all(|n| n.as_mapping().is_some())),
                         _ => {
-                            values.as_sequence().is_some_and(|s| !s.is_empty())
-                                || yaml::text(Some(values)).is_some_and(|t| t.contains("${{"))
+                            values.as_seq().is_some_and(|s| !s.is_empty())
+                                || values.as_str().is_some_and(|t| t.contains("${{"))
                         }
                     };
                     if !ok {
                         self.problem(
-                            values.span(),
+                            values,
                             format!(
                                 "matrix `{}` must be a non-empty list{}",
-                                key.as_str(),
-                                if matches!(key.as_str(), "include" | "exclude") {
+                                key.text(),
+                                if matches!(key.text(), "include" | "exclude") {
                                     " of mappings"
                                 } else {
                                     ""
@@ -602,51 +656,39 @@ impl Checker<'_> {
                     }
                 }
             }
-            Some(Node::Scalar(s)) if s.as_str().contains("${{") => {}
-            Some(other) => self.problem(other.span(), "`matrix:` must be a mapping"),
-            None => self.problem(strategy.span(), "`strategy:` without `matrix:`"),
+            Some(s) if s.as_str().is_some_and(|t| t.contains("${{")) => {}
+            Some(other) => self.problem(other, "`matrix:` must be a mapping"),
+            None => self.problem(strategy, "`strategy:` without `matrix:`"),
         }
     }
 
-    fn steps(
-        &mut self,
-        steps: Option<&Node>,
-        owner: &MarkedMappingNode,
-        what: &str,
-        composite: bool,
-    ) {
-        let Some(list) = steps.and_then(Node::as_sequence).filter(|s| !s.is_empty()) else {
-            let span = steps.map_or(owner.span(), Node::span);
-            self.problem(span, format!("{what} needs a non-empty list of `steps:`"));
+    fn steps(&mut self, steps: Option<&Node>, owner: &Node, what: &str, composite: bool) {
+        let Some(list) = steps.and_then(Node::as_seq).filter(|s| !s.is_empty()) else {
+            let at = steps.unwrap_or(owner);
+            self.problem(at, format!("{what} needs a non-empty list of `steps:`"));
             return;
         };
         for step in list.iter() {
             let Some(step) = step.as_mapping() else {
-                self.problem(
-                    step.span(),
-                    "a step must be a mapping (`- run: …` or `- uses: …`)",
-                );
+                self.problem(step, "a step must be a mapping (`- run: …` or `- uses: …`)");
                 continue;
             };
             self.keys(step, STEP_KEYS, "a step");
-            match (step.get_node("uses"), step.get_node("run")) {
+            match (step.get("uses"), step.get("run")) {
                 (Some(_), Some(_)) => {
-                    self.problem(step.span(), "a step has either `uses:` or `run:`, not both")
+                    self.problem(step, "a step has either `uses:` or `run:`, not both")
                 }
-                (None, None) => self.problem(step.span(), "a step needs `uses:` or `run:`"),
+                (None, None) => self.problem(step, "a step needs `uses:` or `run:`"),
                 (Some(uses), None) => match uses.as_scalar() {
                     Some(u) => self.uses_form(u),
-                    None => self.problem(uses.span(), "`uses:` must be a string"),
+                    None => self.problem(uses, "`uses:` must be a string"),
                 },
                 (None, Some(run)) => {
                     if run.as_scalar().is_none() {
-                        self.problem(run.span(), "`run:` must be a string");
+                        self.problem(run, "`run:` must be a string");
                     }
-                    if composite && step.get_node("shell").is_none() {
-                        self.problem(
-                            step.span(),
-                            "a `run:` step of a composite action needs `shell:`",
-                        );
+                    if composite && step.get("shell").is_none() {
+                        self.problem(step, "a `run:` step of a composite action needs `shell:`");
                     }
                 }
             }
@@ -654,8 +696,8 @@ impl Checker<'_> {
     }
 
     /// `owner/repo[/path]@ref`, `./local/path` or `docker://image`.
-    fn uses_form(&mut self, uses: &MarkedScalarNode) {
-        let value = uses.as_str();
+    fn uses_form(&mut self, uses: &Node) {
+        let value = uses.text();
         if value.starts_with("./") || value.starts_with("docker://") {
             return;
         }
@@ -665,7 +707,7 @@ impl Checker<'_> {
         });
         if !well_formed {
             self.problem(
-                uses.span(),
+                uses,
                 format!("`uses: {value}` is not `owner/repo@ref`, `./path` or `docker://image`"),
             );
         }
@@ -675,31 +717,29 @@ impl Checker<'_> {
         let root = &self.file.root;
         self.keys(root, ACTION_KEYS, "an action");
         for required in ["name", "description"] {
-            if root.get_node(required).is_none() {
-                self.problem(root.span(), format!("an action needs `{required}:`"));
+            if root.get(required).is_none() {
+                self.problem(root, format!("an action needs `{required}:`"));
             }
         }
         let Some(runs) = root.get_mapping("runs") else {
             self.problem(
-                root.span(),
+                root,
                 "an action needs `runs:` (e.g. `using: composite` and `steps:`)",
             );
             return;
         };
-        match runs.get_scalar("using").map(MarkedScalarNode::as_str) {
-            Some("composite") => {
-                self.steps(runs.get_node("steps"), runs, "a composite action", true)
-            }
+        match runs.get_scalar("using").map(Node::text) {
+            Some("composite") => self.steps(runs.get("steps"), runs, "a composite action", true),
             Some(_) => {}
-            None => self.problem(runs.span(), "`runs:` needs `using:`"),
+            None => self.problem(runs, "`runs:` needs `using:`"),
         }
         self.expressions_closed(root);
     }
 
-    fn expressions_closed(&mut self, root: &MarkedMappingNode) {
-        for scalar in root.values().flat_map(yaml::scalars) {
-            let text = scalar.as_str();
-            for (offset, _) in yaml::expressions(text) {
+    fn expressions_closed(&mut self, root: &Node) {
+        for scalar in root.values().flat_map(Node::scalars) {
+            let text = scalar.text();
+            for (offset, _) in expressions(text) {
                 if !text.get(offset..).is_some_and(|t| t.contains("}}")) {
                     let at = self.file.at_offset(scalar, offset);
                     self.problems
@@ -715,7 +755,7 @@ mod tests {
     use super::*;
 
     fn problems(text: &str) -> Vec<String> {
-        let Ok(yaml) = yaml::parse("w.yml", text) else {
+        let Ok(yaml) = parse("w.yml", text) else {
             panic!("test YAML parses");
         };
         validate(&Sources {
@@ -746,6 +786,41 @@ jobs:
     needs: build
     uses: ./.github/workflows/publish.yml
 ";
+
+    #[test]
+    fn parse_errors_name_file_and_line() {
+        let Err(ParseFailure::Invalid(m)) = parse("w.yml", "on: push\njobs: [\n") else {
+            panic!("expected invalid");
+        };
+        assert!(m.starts_with("w.yml:"), "{m}");
+        let Err(ParseFailure::Invalid(m)) = parse("w.yml", "a: 1\na: 2\n") else {
+            panic!("expected a duplicate key error");
+        };
+        assert!(m.starts_with("w.yml:2:1: Duplicate key"), "{m}");
+        let Err(ParseFailure::Unsupported(m)) = parse("w.yml", "a: &x 1\nb: *x\n") else {
+            panic!("expected anchors to be unsupported");
+        };
+        assert!(
+            m.starts_with("w.yml:1: sre-check cannot read YAML anchors"),
+            "{m}"
+        );
+        assert!(matches!(
+            parse("w.yml", "- a\n"),
+            Err(ParseFailure::Invalid(_))
+        ));
+        assert!(parse("w.yml", "").is_ok_and(|f| f.root.as_mapping().is_some()));
+    }
+
+    #[test]
+    fn expressions_are_found_with_offsets() {
+        let text = "echo ${{ matrix.codename }} ${{github.event.issue.title}} ${{ broken";
+        let found = expressions(text);
+        assert_eq!(
+            found.iter().map(|(_, e)| *e).collect::<Vec<_>>(),
+            ["matrix.codename", "github.event.issue.title", "broken"]
+        );
+        assert_eq!(found[0].0, 5);
+    }
 
     #[test]
     fn a_valid_workflow_has_no_problems() {

@@ -94,11 +94,9 @@ impl<'a> Stack<'a> {
 
     /// What the container printed since it started (its first start loads both SQL files).
     pub fn logs(&self) -> anyhow::Result<String> {
-        let out = self.docker.compose(
-            &self.project,
-            &["logs", "--no-color", SERVICE],
-            Duration::from_secs(60),
-        )?;
+        let out =
+            self.docker
+                .compose_logs(&self.project, &[SERVICE], None, Duration::from_secs(60))?;
         if !out.success() {
             bail!("reading the database's logs failed: {}", out.combined());
         }
@@ -120,13 +118,6 @@ impl<'a> Stack<'a> {
         timeout: Duration,
     ) -> anyhow::Result<CommandOutput> {
         let mut command = vec![
-            "exec",
-            "-T",
-            // A statement that runs away (in solution.sql, or a plan far from any goal) ends
-            // with an error psql reports, not with the checker's own timeout.
-            "--env",
-            STATEMENT_TIMEOUT,
-            SERVICE,
             "psql",
             "--no-psqlrc",
             "--set=ON_ERROR_STOP=1",
@@ -136,7 +127,15 @@ impl<'a> Stack<'a> {
             DATABASE,
         ];
         command.extend_from_slice(args);
-        Ok(self.docker.compose(&self.project, &command, timeout)?)
+        // A statement that runs away (in solution.sql, or a plan far from any goal) ends with an
+        // error psql reports, not with the checker's own timeout.
+        Ok(self.docker.compose_exec(
+            &self.project,
+            SERVICE,
+            &[STATEMENT_TIMEOUT],
+            &command,
+            timeout,
+        )?)
     }
 }
 
