@@ -114,7 +114,9 @@ fn refusal(status: StatusCode) -> Option<ApiError> {
 /// server's own looks like it: every one carries `x-content-type-options` (set by the router
 /// for every route), so a write of only those three fields is hyper's.
 fn replacement(written: &[u8]) -> Option<Vec<u8>> {
-    let head = std::str::from_utf8(written).ok()?.strip_suffix("\r\n\r\n")?;
+    let head = std::str::from_utf8(written)
+        .ok()?
+        .strip_suffix("\r\n\r\n")?;
     let mut lines = head.split("\r\n");
     let status_line = lines.next()?;
     let code = status_line.strip_prefix("HTTP/1.1 ")?.get(..3)?;
@@ -217,9 +219,15 @@ mod tests {
         let reply = String::from_utf8(replacement(hyper).expect("replaced")).unwrap();
         assert!(reply.starts_with("HTTP/1.1 400 Bad Request\r\n"), "{reply}");
         assert!(reply.contains("connection: close\r\n"), "{reply}");
-        assert!(reply.contains("date: Mon, 07 Dec 2026 02:25:39 GMT\r\n"), "{reply}");
+        assert!(
+            reply.contains("date: Mon, 07 Dec 2026 02:25:39 GMT\r\n"),
+            "{reply}"
+        );
         let (head, body) = reply.split_once("\r\n\r\n").unwrap();
-        assert!(head.contains(&format!("content-length: {}", body.len())), "{reply}");
+        assert!(
+            head.contains(&format!("content-length: {}", body.len())),
+            "{reply}"
+        );
         let body: serde_json::Value = serde_json::from_str(body).unwrap();
         assert_eq!(body["error"], "malformed_request");
         for kept in [
