@@ -83,10 +83,7 @@ fn json_logs_are_one_object_per_line() {
             .status,
         200
     );
-    let status = server
-        .terminate(Duration::from_secs(15))
-        .expect("sre-intake exits after SIGTERM");
-    assert!(status.success(), "exit after SIGTERM: {status}");
+    server.terminate_cleanly();
     let log = server.log();
     let lines: Vec<Value> = log
         .lines()
@@ -215,14 +212,7 @@ fn sigterm_during_writes_stops_cleanly() {
             scope.spawn(|| write_until_refused(&url, &token, &stop));
             std::thread::sleep(Duration::from_millis(550 + round * 47));
             let mut server = server;
-            let status = server
-                .terminate(Duration::from_secs(15))
-                .expect("sre-intake exits after SIGTERM");
-            assert!(
-                status.success(),
-                "exit after SIGTERM: {status}\n{}",
-                server.log()
-            );
+            server.terminate_cleanly();
             stop.store(true, std::sync::atomic::Ordering::SeqCst);
             server
         });
