@@ -180,6 +180,18 @@ impl Intake {
         }
     }
 
+    /// Sends SIGTERM and asserts that the server exits successfully within 15 s.
+    pub fn terminate_cleanly(&mut self) {
+        let status = self
+            .terminate(Duration::from_secs(15))
+            .expect("sre-intake exits after SIGTERM");
+        assert!(
+            status.success(),
+            "exit after SIGTERM: {status}\n{}",
+            self.log()
+        );
+    }
+
     /// Whether the process is still running.
     pub fn is_running(&mut self) -> bool {
         matches!(self.child.try_wait(), Ok(None))

@@ -9,6 +9,8 @@
 //!   head as soon as a connection opens and again after every response, so the same timeout ends
 //!   slow headers and idle keep-alive connections.
 //! - A body that stops arriving is cut by [`body_timeout`] (408).
+//! - A request hyper refuses to parse is answered with a JSON error, as the API's are
+//!   ([`request_head`]).
 //!
 //! On shutdown the server stops accepting, asks each connection to close after its in-flight
 //! request, and returns when every connection has closed.
@@ -28,6 +30,8 @@ use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
 use tokio::sync::{Semaphore, watch};
 use tower_http::timeout::{TimeoutBody, TimeoutError};
+
+use crate::request_head::{self, JsonRefusals};
 
 /// The connection limits of `serve`.
 #[derive(Debug, Clone, Copy)]
@@ -79,7 +83,9 @@ pub async fn serve(
             builder
                 .timer(TokioTimer::new())
                 .header_read_timeout(limits.header_timeout);
-            let mut conn = pin!(builder.serve_connection(TokioIo::new(stream), service));
+            request_head::configure(&mut builder);
+            let stream = TokioIo::new(JsonRefusals::new(stream));
+            let mut conn = pin!(builder.serve_connection(stream, service));
             tokio::select! {
                 served = conn.as_mut() => {
                     if let Err(err) = served {

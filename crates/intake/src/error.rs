@@ -93,6 +93,15 @@ impl ApiError {
     pub fn status(&self) -> StatusCode {
         self.status
     }
+
+    /// The JSON body this error answers with.
+    pub fn body(&self) -> Value {
+        let mut body = Map::new();
+        body.insert("error".to_owned(), json!(self.code));
+        body.insert("detail".to_owned(), json!(self.detail));
+        body.extend(self.extra.clone());
+        Value::Object(body)
+    }
 }
 
 impl From<anyhow::Error> for ApiError {
@@ -166,11 +175,7 @@ pub mod disk_full {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let mut body = Map::new();
-        body.insert("error".to_owned(), json!(self.code));
-        body.insert("detail".to_owned(), json!(self.detail));
-        body.extend(self.extra);
-        let mut response = (self.status, Json(Value::Object(body))).into_response();
+        let mut response = (self.status, Json(self.body())).into_response();
         for (name, value) in self.headers {
             response.headers_mut().insert(name, value);
         }

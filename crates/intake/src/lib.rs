@@ -17,6 +17,7 @@ pub mod probe;
 pub mod quota;
 pub mod ratelimit;
 pub mod render;
+pub mod request_head;
 pub mod serve;
 pub mod site;
 pub mod store;

@@ -135,9 +135,10 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
         "listening on http://{addr}"
     );
     let (stop_tx, stop_rx) = watch::channel(false);
-    if db.backend == store::Backend::Sqlite {
-        tokio::spawn(checkpoint_regularly(db.clone(), stop_rx.clone()));
-    }
+    // Kept to be awaited before the pools close: a checkpoint still running then failed with
+    // "closed pool" at every shutdown that caught one in flight.
+    let checkpoints = (db.backend == store::Backend::Sqlite)
+        .then(|| tokio::spawn(checkpoint_regularly(db.clone(), stop_rx.clone())));
     tokio::spawn(async move {
         let signal = shutdown_signal().await;
         tracing::info!(
@@ -156,6 +157,11 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
             tokio::time::sleep(timeout).await;
         } => tracing::warn!("requests still running {} s after the shutdown signal; exiting anyway", timeout.as_secs()),
     }
+    // The stop signal is set by now (or the server ended on its own: stop it too), so the
+    // checkpoint task ends after the checkpoint it may be running; only then may the pools close.
+    if let Some(checkpoints) = checkpoints {
+        checkpoints.await.ok();
+    }
     db.close().await;
     tracing::info!("stopped");
     Ok(())
@@ -172,8 +178,10 @@ async fn checkpoint_regularly(db: store::Db, mut stop: watch::Receiver<bool>) {
     every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tokio::select! {
-            _ = every.tick() => {}
+            // Stop first: a tick that is also due must not start a checkpoint after the signal.
+            biased;
             _ = stop.wait_for(|stop| *stop) => return,
+            _ = every.tick() => {}
         }
         match db.checkpoint().await {
             Ok(done) => tracing::debug!(?done, "SQLite WAL checkpointed"),

@@ -217,16 +217,18 @@ fn corpus(backend: &Backend) {
     if status != 404 || text.contains("root:") {
         problems.push(format!("raw traversal: got {status}: {text}"));
     }
-    let (status, _) = raw(server.addr(), b"NONSENSE\r\n\r\n").expect("a raw reply");
-    if status != 400 {
-        problems.push(format!("garbage request line: got {status}"));
+    let protocol = protocol_cases(&ada);
+    for case in &protocol {
+        if let Some(problem) = protocol_mismatch(server.addr(), case) {
+            problems.push(format!("{}: {problem}", case.name));
+        }
     }
 
     assert!(
         problems.is_empty(),
         "{} of {} cases wrong:\n- {}",
         problems.len(),
-        cases.len(),
+        cases.len() + 1 + protocol.len(),
         problems.join("\n- ")
     );
 
@@ -251,7 +253,7 @@ fn corpus(backend: &Backend) {
     eprintln!(
         "{}: {} bad inputs answered correctly",
         backend.name(),
-        cases.len() + 2
+        cases.len() + 1 + protocol.len()
     );
 }
 
@@ -275,6 +277,202 @@ fn mismatch(case: &Case, reply: &Reply) -> Option<String> {
     let body: serde_json::Value = match serde_json::from_str(&reply.body) {
         Ok(v) => v,
         Err(e) => return Some(format!("body is not JSON ({e}): {}", reply.body)),
+    };
+    if body["error"] != case.error || !body["detail"].is_string() {
+        return Some(format!(
+            "expected error `{}` with a detail, got {body}",
+            case.error
+        ));
+    }
+    None
+}
+
+/// A request that is wrong at the protocol level, sent raw, and what it must get: a JSON error
+/// and the connection closed, or (`status` 0) no reply at all.
+struct Protocol {
+    name: &'static str,
+    request: Vec<u8>,
+    status: u16,
+    error: &'static str,
+}
+
+fn protocol(
+    name: &'static str,
+    request: impl Into<Vec<u8>>,
+    status: u16,
+    error: &'static str,
+) -> Protocol {
+    Protocol {
+        name,
+        request: request.into(),
+        status,
+        error,
+    }
+}
+
+/// Requests hyper refuses to parse (answered by the connection, `request_head::JsonRefusals`)
+/// and heads over the server's own limits (answered by the API, `request_head::within_limits`).
+fn protocol_cases(token: &str) -> Vec<Protocol> {
+    let get = |headers: &str| {
+        format!("GET /api/v1/me HTTP/1.1\r\nHost: x\r\nConnection: close\r\n{headers}\r\n")
+    };
+    let many = |n: usize| (0..n).map(|i| format!("X-H{i}: y\r\n")).collect::<String>();
+    let long_uri = |n: usize| {
+        format!(
+            "GET /api/v1/{} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+            "a".repeat(n)
+        )
+    };
+    let put = |headers: &str, body: &str| {
+        format!(
+            "PUT /api/v1/answers/feedback HTTP/1.1\r\nHost: x\r\nConnection: close\r\nAuthorization: Bearer {token}\r\n\
+             If-None-Match: *\r\nContent-Type: application/json\r\n{headers}\r\n{body}"
+        )
+    };
+    vec![
+        // Refused by hyper before any service runs: 400, 414 or 431 with the JSON error.
+        protocol(
+            "garbage request line",
+            "NONSENSE\r\n\r\n",
+            400,
+            "malformed_request",
+        ),
+        protocol(
+            "unknown HTTP version",
+            "GET /api/v1/me HTTP/9.9\r\nHost: x\r\n\r\n",
+            400,
+            "malformed_request",
+        ),
+        protocol(
+            "space in a header name",
+            get("Ho st: x\r\n"),
+            400,
+            "malformed_request",
+        ),
+        protocol(
+            "space before a colon",
+            get("X-A : x\r\n"),
+            400,
+            "malformed_request",
+        ),
+        protocol(
+            "folded header line",
+            get("X-A: a\r\n  b\r\n"),
+            400,
+            "malformed_request",
+        ),
+        protocol(
+            "NUL in a header value",
+            get("X-A: a\0b\r\n"),
+            400,
+            "malformed_request",
+        ),
+        protocol(
+            "Content-Length not a number",
+            get("Content-Length: abc\r\n"),
+            400,
+            "malformed_request",
+        ),
+        protocol(
+            "negative Content-Length",
+            get("Content-Length: -1\r\n"),
+            400,
+            "malformed_request",
+        ),
+        protocol(
+            "two different Content-Lengths",
+            put("Content-Length: 1\r\nContent-Length: 2\r\n", "{}"),
+            400,
+            "malformed_request",
+        ),
+        protocol(
+            "Transfer-Encoding not chunked",
+            put("Transfer-Encoding: gzip\r\n", ""),
+            400,
+            "malformed_request",
+        ),
+        protocol(
+            "URI beyond hyper's limit",
+            long_uri(70 * 1024),
+            414,
+            "uri_too_long",
+        ),
+        protocol(
+            "1,500 header fields",
+            get(&many(1500)),
+            431,
+            "headers_too_large",
+        ),
+        protocol(
+            "a 300 KiB header",
+            get(&format!("X-Big: {}\r\n", "y".repeat(300 * 1024))),
+            431,
+            "headers_too_large",
+        ),
+        // Over the server's own limits, under hyper's: answered by the API.
+        protocol("URI over 8 KiB", long_uri(20 * 1024), 414, "uri_too_long"),
+        protocol(
+            "150 header fields",
+            get(&many(150)),
+            431,
+            "headers_too_large",
+        ),
+        protocol(
+            "a 40 KiB header",
+            get(&format!("X-Big: {}\r\n", "y".repeat(40 * 1024))),
+            431,
+            "headers_too_large",
+        ),
+        // Framing errors in a body: the API reads the body and answers.
+        protocol(
+            "chunk size not hex",
+            put("Transfer-Encoding: chunked\r\n", "zz\r\n{}\r\n0\r\n\r\n"),
+            400,
+            "unreadable_body",
+        ),
+        protocol(
+            "Content-Length beside chunked",
+            put(
+                "Content-Length: 3\r\nTransfer-Encoding: chunked\r\n",
+                "0\r\n\r\n",
+            ),
+            400,
+            "malformed_json",
+        ),
+        // An HTTP/2 client gets nothing it could read as HTTP/1.1: hyper closes the connection
+        // without a reply (documented in the README).
+        protocol("HTTP/2 preface", "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", 0, ""),
+    ]
+}
+
+fn protocol_mismatch(addr: &str, case: &Protocol) -> Option<String> {
+    let reply = match raw(addr, &case.request) {
+        Ok((_, reply)) => reply,
+        Err(e) if case.status == 0 && format!("{e:#}").contains("no HTTP status in \"\"") => {
+            return None;
+        }
+        Err(e) => return Some(format!("no reply: {e:#}")),
+    };
+    if case.status == 0 {
+        return Some(format!("expected no reply, got {reply:?}"));
+    }
+    let Some((head, body)) = reply.split_once("\r\n\r\n") else {
+        return Some(format!("no end of head: {reply:?}"));
+    };
+    let head = head.to_ascii_lowercase();
+    if !head.starts_with(&format!("http/1.1 {} ", case.status)) {
+        return Some(format!("expected {}, got {head:?} {body}", case.status));
+    }
+    // Every request here asks for it, and hyper's refusals close the connection anyway.
+    if !head.contains("\r\nconnection: close\r\n") {
+        return Some(format!("connection not closed: {head:?}"));
+    }
+    if !head.contains("\r\ncontent-type: application/json") {
+        return Some(format!("not JSON: {head:?} {body}"));
+    }
+    let body: serde_json::Value = match serde_json::from_str(body) {
+        Ok(v) => v,
+        Err(e) => return Some(format!("body is not JSON ({e}): {body:?}")),
     };
     if body["error"] != case.error || !body["detail"].is_string() {
         return Some(format!(

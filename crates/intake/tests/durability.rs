@@ -264,14 +264,7 @@ fn survives(backend: &Backend, stop: Stop) {
         match stop {
             Stop::Kill | Stop::KillWithOutsiders => server.kill(),
             Stop::Term => {
-                let status = server
-                    .terminate(Duration::from_secs(15))
-                    .expect("sre-intake exits after SIGTERM");
-                assert!(
-                    status.success(),
-                    "exit after SIGTERM: {status}\n{}",
-                    server.log()
-                );
+                server.terminate_cleanly();
                 assert!(server.log().contains("shutting down"), "{}", server.log());
             }
         }

@@ -83,10 +83,7 @@ fn json_logs_are_one_object_per_line() {
             .status,
         200
     );
-    let status = server
-        .terminate(Duration::from_secs(15))
-        .expect("sre-intake exits after SIGTERM");
-    assert!(status.success(), "exit after SIGTERM: {status}");
+    server.terminate_cleanly();
     let log = server.log();
     let lines: Vec<Value> = log
         .lines()
@@ -191,4 +188,86 @@ fn the_sqlite_wal_is_checkpointed_and_rewound() {
             .as_str()
             .is_some_and(|t| t.starts_with(&text))
     );
+}
+
+/// A SIGTERM that comes while the SQLite WAL is being checkpointed under writes still stops
+/// cleanly: the checkpoint ends before the pools close, so nothing logs an error (it was seen
+/// once as "SQLite WAL checkpoint failed … closed pool", without the final "stopped").
+/// Checkpoints run every 500 ms; the signal falls at a different point of that cycle each round.
+#[test]
+fn sigterm_during_writes_stops_cleanly() {
+    let bin = Path::new(BIN);
+    let backend = Backend::sqlite();
+    let (_, token) = invite(bin, &backend, "Ada");
+    for round in 0..10_u64 {
+        let server = Intake::start(
+            bin,
+            &backend,
+            &["--log-format", "json", "--rate-limit", "0"],
+        )
+        .expect("sre-intake starts");
+        let url = server.url("/api/v1/answers/feedback");
+        let stop = std::sync::atomic::AtomicBool::new(false);
+        let mut server = std::thread::scope(|scope| {
+            scope.spawn(|| write_until_refused(&url, &token, &stop));
+            std::thread::sleep(Duration::from_millis(550 + round * 47));
+            let mut server = server;
+            server.terminate_cleanly();
+            stop.store(true, std::sync::atomic::Ordering::SeqCst);
+            server
+        });
+        let log = server.log();
+        let lines: Vec<Value> = log
+            .lines()
+            .filter_map(|line| serde_json::from_str(line).ok())
+            .collect();
+        let bad: Vec<&Value> = lines
+            .iter()
+            .filter(|l| matches!(l["level"].as_str(), Some("WARN" | "ERROR")))
+            .collect();
+        assert!(bad.is_empty(), "round {round}: {bad:?}\n{log}");
+        assert!(
+            lines.last().is_some_and(|l| l["message"] == "stopped"),
+            "round {round}: the last line is not \"stopped\"\n{log}"
+        );
+        assert!(!server.is_running());
+    }
+}
+
+/// Writes new versions of one answer until the server stops answering or `stop` is set.
+fn write_until_refused(url: &str, token: &str, stop: &std::sync::atomic::AtomicBool) {
+    let http = Http::new();
+    let auth = format!("Bearer {token}");
+    let current = http
+        .send("GET", url, &[("authorization", &auth)], b"")
+        .ok()
+        .and_then(|r| serde_json::from_str::<Value>(&r.body).ok())
+        .and_then(|v| v["version"].as_i64())
+        .unwrap_or(0);
+    let mut version = current;
+    while !stop.load(std::sync::atomic::Ordering::SeqCst) {
+        let precondition = if version == 0 {
+            ("if-none-match", "*".to_owned())
+        } else {
+            ("if-match", format!("\"{version}\""))
+        };
+        let body = json!({ "text": format!("draft {} {}", version + 1, "words ".repeat(30_000)) });
+        let Ok(reply) = http.send(
+            "PUT",
+            url,
+            &[
+                ("authorization", &auth),
+                ("content-type", "application/json"),
+                (precondition.0, &precondition.1),
+            ],
+            body.to_string().as_bytes(),
+        ) else {
+            return;
+        };
+        let reply = serde_json::from_str::<Value>(&reply.body).unwrap_or_default();
+        match reply["version"].as_i64() {
+            Some(v) => version = v,
+            None => return,
+        }
+    }
 }

@@ -151,6 +151,7 @@ pub fn router(state: AppState, options: &Options) -> Router {
         .layer(middleware::from_fn(move |req: Request, next: Next| {
             within(timeout, req, next)
         }))
+        .layer(middleware::from_fn(crate::request_head::within_limits))
         .layer(CatchPanicLayer::custom(panic_response))
         .layer(SetResponseHeaderLayer::overriding(
             header::X_CONTENT_TYPE_OPTIONS,
