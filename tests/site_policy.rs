@@ -216,16 +216,17 @@ async fn on_a_static_host_the_pages_meta_policy_holds() -> Result<()> {
             "the injection does not even run without a policy: the test proves nothing"
         );
 
-        client.goto(&site.url("/topic/feedback/")).await?;
+        // Leadership's answer is markdown, so its preview (the worker) runs under the policy too.
+        client.goto(&site.url("/topic/leadership/")).await?;
         type_into(
             &client,
-            "textarea#answer-feedback",
+            "textarea#answer-leadership",
             "\nUnder the meta policy.",
         )
         .await?;
-        text_contains(&client, "#answer-feedback-status", SAVED).await?;
+        text_contains(&client, "#answer-leadership-status", SAVED).await?;
         click(&client, ".answer button.preview-toggle").await?;
-        text_contains(&client, "#answer-feedback-preview", "Under the meta policy").await?;
+        text_contains(&client, "#answer-leadership-preview", "Under the meta policy").await?;
         no_violations(&client, "static host, topic page").await?;
         injected_script_is_blocked(&client, "static host, topic page").await?;
         Ok(())

@@ -70,7 +70,7 @@ pub fn publish(built: &Path, out: &Path) -> Result<Option<Builds>> {
     }
     fs::create_dir_all(&download)?;
     let mut files: Vec<&str> = builds.builds.iter().map(|b| b.file.as_str()).collect();
-    files.extend(["SHA256SUMS", "install.sh"]);
+    files.extend(["SHA256SUMS", "install.sh", BUILDS_JSON]);
     for file in files {
         fs::copy(built.join(file), download.join(file))
             .with_context(|| format!("cannot copy {} from {}", file, built.display()))?;
