@@ -226,7 +226,12 @@ async fn on_a_static_host_the_pages_meta_policy_holds() -> Result<()> {
         .await?;
         text_contains(&client, "#answer-leadership-status", SAVED).await?;
         click(&client, ".answer button.preview-toggle").await?;
-        text_contains(&client, "#answer-leadership-preview", "Under the meta policy").await?;
+        text_contains(
+            &client,
+            "#answer-leadership-preview",
+            "Under the meta policy",
+        )
+        .await?;
         no_violations(&client, "static host, topic page").await?;
         injected_script_is_blocked(&client, "static host, topic page").await?;
         Ok(())
