@@ -10,8 +10,10 @@
 // first heading on screen (the first h1/h2 with text is in the DOM, then a frame is rendered,
 // which waits for render-blocking CSS). Both are served by the same gzip-compressing static
 // server (level 6, what nginx's gzip and most CDNs do), one port each. Also reported: bytes on
-// the wire until the load event (images excluded), and for the site the time until its app has
-// taken over the prerendered page (wasm started).
+// the wire (images excluded), and for the site the time until its app has taken over the
+// prerendered page (wasm started) and, on a topic page, the time until an answer typed as soon as
+// its editor appears is saved (in the browser: no server here); the site's bytes are then what
+// reading the topic and typing an answer downloads (reading app, editing app).
 
 import { createServer } from "node:http";
 import { createRequire } from "node:module";
@@ -133,7 +135,7 @@ const FIRST_HEADING = `(() => {
   observer.observe(document, { childList: true, subtree: true });
 })();`;
 
-async function measure(browser, url, conditions, isSite) {
+async function measure(browser, url, conditions, isSite, typeAnswer) {
   const context = await browser.newContext();
   const page = await context.newPage();
   await page.addInitScript(FIRST_HEADING);
@@ -153,8 +155,19 @@ async function measure(browser, url, conditions, isSite) {
     await page.waitForFunction(() => !document.getElementById("prerendered") && document.getElementById("main"), null, { timeout: 30000 });
     app = await page.evaluate(() => performance.now());
   }
+  let saved = null;
+  if (typeAnswer) {
+    await page.waitForSelector("textarea", { timeout: 60000 });
+    await page.type("textarea", " x");
+    await page.waitForFunction(() => {
+      const box = document.querySelector("textarea");
+      const status = box?.closest("section, div")?.querySelector("[role=status]") ?? document.querySelector("span[role=status]");
+      return box.value.endsWith(" x") && status && status.textContent.startsWith("Saved in this browser");
+    }, null, { timeout: 60000 });
+    saved = await page.evaluate(() => performance.now());
+  }
   await context.close();
-  return { heading, bytes, app };
+  return { heading, bytes, app, saved };
 }
 
 const median = (xs) => {
@@ -177,22 +190,24 @@ async function main() {
   });
   const pages = [["README.md", "main README"], [largest, `largest topic README (${largest})`]];
   console.log(`median of ${runs} loads, cache disabled, gzip responses; site ${siteUrl}, mdBook ${mdbook}`);
-  console.log("profile | page | site first heading | mdBook first heading | ratio | site app ready | site bytes | mdBook bytes");
+  console.log("profile | page | site first heading | mdBook first heading | ratio | site app ready | site answer saved | site bytes | mdBook bytes");
   try {
     for (const profile of PROFILES) {
       for (const [readme, label] of pages) {
         const site = [], mdb = [];
         // Warm-up (server gzip cache, Chromium's first start), not counted.
-        await measure(browser, siteUrl + siteRoute(readme), profile.conditions, true);
-        await measure(browser, bookUrl + bookRoute(readme), profile.conditions, false);
+        const typeAnswer = readme !== "README.md";
+        await measure(browser, siteUrl + siteRoute(readme), profile.conditions, true, typeAnswer);
+        await measure(browser, bookUrl + bookRoute(readme), profile.conditions, false, false);
         for (let i = 0; i < runs; i++) {
-          site.push(await measure(browser, siteUrl + siteRoute(readme), profile.conditions, true));
-          mdb.push(await measure(browser, bookUrl + bookRoute(readme), profile.conditions, false));
+          site.push(await measure(browser, siteUrl + siteRoute(readme), profile.conditions, true, typeAnswer));
+          mdb.push(await measure(browser, bookUrl + bookRoute(readme), profile.conditions, false, false));
         }
         const s = median(site.map((r) => r.heading));
         const b = median(mdb.map((r) => r.heading));
         const appReady = median(site.map((r) => r.app));
-        console.log(`${profile.name} | ${label} | ${s.toFixed(0)} ms | ${b.toFixed(0)} ms | ${(s / b).toFixed(2)}x | ${appReady.toFixed(0)} ms | ${(median(site.map((r) => r.bytes)) / 1024).toFixed(1)} KiB | ${(median(mdb.map((r) => r.bytes)) / 1024).toFixed(1)} KiB`);
+        const saved = typeAnswer ? `${median(site.map((r) => r.saved)).toFixed(0)} ms` : "-";
+        console.log(`${profile.name} | ${label} | ${s.toFixed(0)} ms | ${b.toFixed(0)} ms | ${(s / b).toFixed(2)}x | ${appReady.toFixed(0)} ms | ${saved} | ${(median(site.map((r) => r.bytes)) / 1024).toFixed(1)} KiB | ${(median(mdb.map((r) => r.bytes)) / 1024).toFixed(1)} KiB`);
       }
     }
   } finally {

@@ -208,6 +208,42 @@ impl Api {
         let reply = self.call("GET", "reports/latest", None, None).await?;
         Ok((reply.status == 200).then_some(reply.body))
     }
+
+    /// `GET /submissions`: the work sent, newest first; `None` from a server without the route.
+    pub async fn sent(&self) -> Result<Option<Sent>, Failure> {
+        let reply = self.call("GET", "submissions", None, None).await?;
+        if reply.status == 404 {
+            return Ok(None);
+        }
+        parse(&reply).map(Some)
+    }
+}
+
+/// `GET /submissions`: the work the candidate sent with `sre-check upload`, newest first.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Sent {
+    /// Every submission, newest first.
+    pub submissions: Vec<SentSubmission>,
+}
+
+/// One submission the candidate sent.
+#[derive(Debug, Clone, Deserialize)]
+pub struct SentSubmission {
+    /// When the server received it (RFC 3339).
+    pub received_at: String,
+    /// Its files.
+    pub files: Vec<SentFile>,
+}
+
+/// A file the candidate sent.
+#[derive(Debug, Clone, Deserialize)]
+pub struct SentFile {
+    /// Its path in the working copy.
+    pub path: String,
+    /// Its size in bytes.
+    pub size: u64,
+    /// `new` (not in the starter kit) or `changed`.
+    pub kind: String,
 }
 
 /// `{"text": …}`.

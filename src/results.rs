@@ -6,6 +6,7 @@ use std::sync::Arc;
 use leptos::prelude::*;
 use miniserde::Deserialize;
 
+use crate::api::{Sent, SentSubmission};
 use crate::challenge::Challenge;
 use crate::sync::Sync;
 
@@ -109,7 +110,62 @@ pub fn ResultsPage(
         <div class="page results-page">
             <h1>"Check results"</h1>
             {body}
+            {move || sync.has_server().then(|| view! { <FilesSent /> })}
         </div>
+    }
+}
+
+/// The files of the latest submission (`sre-check upload` sends them with the report).
+#[component]
+fn FilesSent() -> impl IntoView {
+    let sync = expect_context::<Sync>();
+    let sent = LocalResource::new(move || sync.sent());
+    let body = move || match sent.get() {
+        None => {
+            view! { <p class="status" role="status">"Loading the files you sent…"</p> }.into_any()
+        }
+        Some(Err(reason)) => view! {
+            <div class="status error" role="alert">
+                <p>"Could not load the files you sent: " {reason}</p>
+                <button type="button" on:click=move |_| sent.refetch()>"Try again"</button>
+            </div>
+        }
+        .into_any(),
+        // A server without the route keeps no work: nothing to say.
+        Some(Ok(None)) => ().into_any(),
+        Some(Ok(Some(Sent { submissions }))) => match submissions.into_iter().next() {
+            None => view! {
+                <p>"No files sent yet: " <code>"sre-check upload"</code>
+                    " sends the files you added or changed with the report."</p>
+            }
+            .into_any(),
+            Some(latest) => sent_list(latest).into_any(),
+        },
+    };
+    view! {
+        <section class="files-sent">
+            <h2>"Files sent"</h2>
+            {body}
+        </section>
+    }
+}
+
+fn sent_list(latest: SentSubmission) -> impl IntoView {
+    let count = latest.files.len();
+    let items = latest
+        .files
+        .into_iter()
+        .map(|f| {
+            view! {
+                <li data-path=f.path.clone() data-kind=f.kind.clone()>
+                    <code>{f.path.clone()}</code> {format!(" — {}, {} bytes", f.kind, f.size)}
+                </li>
+            }
+        })
+        .collect_view();
+    view! {
+        <p>{format!("Your latest upload, received {}, sent {count} files (new or changed from the starter kit):", latest.received_at)}</p>
+        <ul class="sent-files">{items}</ul>
     }
 }
 

@@ -221,6 +221,14 @@ impl Sync {
         };
         engine.api.latest_report().await.map_err(|f| describe(&f))
     }
+
+    /// The work the candidate sent (`GET /submissions`), if they have a server that keeps it.
+    pub async fn sent(self) -> Result<Option<crate::api::Sent>, String> {
+        let Some(engine) = self.engine() else {
+            return Ok(None);
+        };
+        engine.api.sent().await.map_err(|f| describe(&f))
+    }
 }
 
 /// The delay before retry number `failures + 1`: doubling from 1 s, at most 30 s, 0-20% jitter

@@ -151,6 +151,72 @@ fn every_archive_matches_its_checksum_budget_and_platform() -> Result<()> {
     Ok(())
 }
 
+/// The candidate's builds hold no reviewer material: no criterion's descriptors, no reviewer-only
+/// aid of a written answer, and no way to run the reviewer-only checks (`--audience` is not an
+/// option of theirs). The workspace's own sre-check (the tests', sre-verify's) has them all.
+#[test]
+fn the_published_builds_hold_no_reviewer_material() -> Result<()> {
+    let manifest = manifest()?;
+    // Each text as the workspace's build embeds it (challenge.toml) and as the candidate's would
+    // (challenge.json): a descriptor as it is, an aid by its label's key (a label is a short
+    // phrase that other text may hold).
+    let mut reviewer_only: Vec<(String, String)> = Vec::new();
+    for topic in &manifest.topics {
+        for level in topic.criteria.iter().flat_map(|c| &c.levels) {
+            reviewer_only.push((level.clone(), level.clone()));
+        }
+        for part in topic.answers.iter().flat_map(|s| &s.signals) {
+            if part.audience == sre_model::Audience::Reviewer {
+                reviewer_only.push((
+                    format!("label = \"{}\"", part.label),
+                    format!("\"label\":\"{}\"", part.label),
+                ));
+            }
+        }
+    }
+    // Those that need no escaping in either format.
+    reviewer_only.retain(|(t, _)| {
+        !t.trim_start_matches("label = \"")
+            .trim_end_matches('"')
+            .contains(['"', '\\'])
+    });
+    ensure!(
+        reviewer_only.len() > 20,
+        "the manifest's reviewer material: {reviewer_only:?}"
+    );
+    let dist = built_dist()?;
+    let workspace_build =
+        String::from_utf8_lossy(&std::fs::read(sre_e2e::checker::sre_check_bin())?).into_owned();
+    let mut checked = 0;
+    for build in &published(&dist)?.builds {
+        let (_dir, bin) = unpack(&dist.join("download").join(&build.file))?;
+        let bytes = String::from_utf8_lossy(&std::fs::read(&bin)?).into_owned();
+        for (as_toml, as_json) in &reviewer_only {
+            ensure!(
+                workspace_build.contains(as_toml.as_str()),
+                "the workspace's sre-check lacks {as_toml:?}: is this test still looking for the right text?"
+            );
+            ensure!(
+                !bytes.contains(as_json.as_str()) && !bytes.contains(as_toml.as_str()),
+                "{} holds reviewer material: {as_json:?}",
+                build.file
+            );
+        }
+        if build.target == "x86_64-unknown-linux-musl" {
+            let out = run(Command::new(&bin).args(["run", "--audience", "reviewer"]))?;
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            ensure!(
+                out.status.code() == Some(2) && stderr.contains("--audience"),
+                "the candidate's sre-check took --audience: {:?} {stderr}",
+                out.status.code()
+            );
+        }
+        checked += 1;
+    }
+    ensure!(checked == 4, "{checked} builds checked");
+    Ok(())
+}
+
 #[test]
 fn the_arm64_linux_build_runs_under_qemu() -> Result<()> {
     let dist = built_dist()?;
@@ -373,6 +439,7 @@ async fn the_download_page_lists_every_build_and_puts_the_platform_first() -> Re
     with_browser(|client| async move {
         // From the home page's header, as a candidate finds it.
         client.goto(&format!("{base}/")).await?;
+        wait::app(&client).await?;
         wait::element(&client, ".site-nav a[href=\"download\"]")
             .await?
             .click()

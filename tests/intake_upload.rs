@@ -1,19 +1,20 @@
-//! `sre-check upload` against a real `sre-intake`: a report made by `sre-check run` arrives once
-//! whatever the number of uploads, and each failure a candidate can meet (bad token, server not
-//! there yet or at all, report too large, already submitted) ends with a message saying what to do.
+//! `sre-check upload --report-only` against a real `sre-intake`: a report made by `sre-check run`
+//! arrives once whatever the number of uploads, and each failure a candidate can meet (bad token,
+//! server not there yet or at all, report too large, already submitted) ends with a message saying
+//! what to do. (The work sent with the report: tests/work_upload.rs.)
 
 use std::path::Path;
 use std::process::{Command, Output};
 use std::time::Duration;
 
 use serde_json::json;
-use sre_e2e::checker::sre_check_bin;
+use sre_e2e::checker::{run_answer_topics, sre_check_bin};
 use sre_e2e::intake::{Backend, Http, Intake, built_binary, free_port, invite, reviewer};
 use sre_model::Report;
 
 fn upload(args: &[&str]) -> Output {
     Command::new(sre_check_bin())
-        .arg("upload")
+        .args(["upload", "--report-only"])
         .args(args)
         .env_remove("SRE_INTAKE_URL")
         .env_remove("SRE_INTAKE_TOKEN")
@@ -38,24 +39,7 @@ fn working_copy_with_report(dir: &Path) -> std::path::PathBuf {
         "It took me about six hours; the README was clear.\n",
     )
     .expect("writing feedback.txt");
-    let run = Command::new(sre_check_bin())
-        .args([
-            "run",
-            "--topic",
-            "feedback",
-            "--topic",
-            "leadership",
-            "--dir",
-        ])
-        .arg(dir)
-        .output()
-        .expect("sre-check runs");
-    assert!(
-        run.status.code().is_some_and(|c| c < 2),
-        "{}",
-        text(&run.stderr)
-    );
-    dir.join(".sre-check/report.json")
+    run_answer_topics(dir)
 }
 
 #[test]

@@ -152,6 +152,15 @@ async fn a_reviewer_reads_scores_and_exports_a_candidate() -> Result<()> {
         .iter()
         .map(|c| c.name.clone())
         .collect();
+    let levels: Vec<Vec<String>> = manifest()?
+        .topics
+        .iter()
+        .find(|t| t.id.as_str() == TOPIC)
+        .context("the manifest has the leadership topic")?
+        .criteria
+        .iter()
+        .map(|c| c.levels.clone())
+        .collect();
     ensure!(!criteria.is_empty(), "leadership has criteria to score");
     let base = scene.server.base.clone();
     with_browser(|client| async move {
@@ -201,8 +210,13 @@ async fn a_reviewer_reads_scores_and_exports_a_candidate() -> Result<()> {
         let hints =
             page::text_contains(&client, &format!("#topic-{TOPIC} .hints"), "Strategy").await?;
         ensure!(
-            hints.contains("not a score"),
+            hints.contains("not a score") && hints.contains("Automatic aid"),
             "hints say what they are: {hints:?}"
+        );
+        let pending = page::text_contains(&client, "#topic-iac .pending-checks", "pending").await?;
+        ensure!(
+            pending.contains("Privileges are raised only for the tasks that need them"),
+            "reviewer-only checks are listed as pending: {pending:?}"
         );
         let checks =
             page::text_contains(&client, &format!("#topic-{TOPIC} .topic-checks"), "Checks")
@@ -283,6 +297,19 @@ async fn a_reviewer_reads_scores_and_exports_a_candidate() -> Result<()> {
                 legend == criteria[i],
                 "criterion {i} is {legend:?}, manifest says {:?}",
                 criteria[i]
+            );
+            // The anchored descriptors, each next to its score.
+            let mut shown = Vec::new();
+            for level in fieldset
+                .find_all(Locator::Css(".score-choice .level"))
+                .await?
+            {
+                shown.push(level.text().await?);
+            }
+            ensure!(
+                shown == levels[i],
+                "criterion {i}: descriptors {shown:?}, manifest says {:?}",
+                levels[i]
             );
             fieldset
                 .find(Locator::Css(&format!("input[value='{}']", score_of(i))))

@@ -211,7 +211,8 @@ async fn answers_sync_through_a_server_outage_and_nothing_is_lost() -> Result<()
             client
                 .goto(&site.url(&format!("/?invite={token}&server={api}")))
                 .await?;
-            // The token leaves the address bar at once.
+            // The token leaves the address bar as soon as the app runs.
+            wait::app(&client).await?;
             wait::path(&client, "/").await?;
             ensure!(
                 !client.current_url().await?.as_str().contains(token),

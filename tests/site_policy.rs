@@ -81,7 +81,17 @@ fn check_headers(http: &Http, url: &str, policy: &str) -> Result<()> {
 fn sre_intake_sends_the_browser_headers_on_every_response() -> Result<()> {
     let scene = scene()?;
     let http = Http::new();
-    let policy = browser_policy::header_policy(&[]);
+    // The pages carry their stylesheet inline: the policy allows it by its digest, computed here
+    // from the built page on its own.
+    let built = std::fs::read_to_string(built_dist()?.join("index.html"))?;
+    let styles = inline_style_digests(&built);
+    ensure!(
+        styles.len() == 1,
+        "index.html has {} inline stylesheets, expected the site's one",
+        styles.len()
+    );
+    let styles: Vec<&str> = styles.iter().map(String::as_str).collect();
+    let policy = browser_policy::header_policy(&[], &styles);
     ensure!(policy.contains("frame-ancestors 'none'"), "{policy}");
     let token_paths = [
         format!("/invite/{}", scene.candidate),
@@ -112,7 +122,7 @@ fn sre_intake_sends_the_browser_headers_on_every_response() -> Result<()> {
     let page = http.send("GET", &scene.server.url("/"), &[], b"")?.body;
     let meta = format!(
         "<meta http-equiv=\"Content-Security-Policy\" content=\"{}\">",
-        browser_policy::content_security_policy(&[])
+        browser_policy::content_security_policy(&[], &styles)
     );
     ensure!(page.contains(&meta), "index.html has no {meta}");
     for (at, _) in page.match_indices("<script") {
@@ -129,9 +139,20 @@ fn sre_intake_sends_the_browser_headers_on_every_response() -> Result<()> {
     check_headers(
         &http,
         &scene.server.url("/review"),
-        &browser_policy::header_policy(&["https://intake.example.com"]),
+        &browser_policy::header_policy(&["https://intake.example.com"], &styles),
     )?;
     Ok(())
+}
+
+/// The base64 SHA-256 digest of each `<style>` element's text in `page`.
+fn inline_style_digests(page: &str) -> Vec<String> {
+    use base64::Engine;
+    use sha2::Digest;
+    page.split("<style>")
+        .skip(1)
+        .filter_map(|rest| rest.split_once("</style>").map(|(css, _)| css))
+        .map(|css| base64::engine::general_purpose::STANDARD.encode(sha2::Sha256::digest(css)))
+        .collect()
 }
 
 /// No violation so far on this page.

@@ -1,7 +1,8 @@
 //! Embeds the challenge into sre-intake: the manifest is validated here (a broken
 //! `content/challenge.toml` fails the build, not the server at startup), and the starting text of
 //! every answer file that is handed out is written to `$OUT_DIR/starters.rs` so the server knows
-//! what a candidate was given (for "unchanged" markers and reviewer hints).
+//! what a candidate was given (for "unchanged" markers and reviewer hints). Every file of the
+//! starter kit is embedded too (`STARTER_FILES`), for the diffs of submitted work.
 
 use std::fmt::Write;
 use std::path::Path;
@@ -29,6 +30,19 @@ fn main() {
             writeln!(out, "    ({:?}, include_str!({:?})),", slot.id, path)
                 .unwrap_or_else(|e| panic!("{e}"));
         }
+    }
+    out.push_str("];\n");
+    out.push_str(
+        "/// Every file of the starter kit (as `sre-check init` lays it out), by path.\n\
+         pub static STARTER_FILES: &[(&str, &[u8])] = &[\n",
+    );
+    for file in manifest.starter_files() {
+        let path = content.join(file);
+        let path = path
+            .canonicalize()
+            .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        writeln!(out, "    ({file:?}, include_bytes!({path:?})),")
+            .unwrap_or_else(|e| panic!("{e}"));
     }
     out.push_str("];\n");
     let dest = Path::new(&std::env::var("OUT_DIR").unwrap_or_else(|e| panic!("OUT_DIR: {e}")))

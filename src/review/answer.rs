@@ -99,7 +99,8 @@ fn without_remote_images(html: String) -> String {
     template.inner_html()
 }
 
-/// Which expected parts the text shows: a help for reading, never a score.
+/// Which expected parts the text shows: an automatic aid for reading (keyword matching, computed
+/// here from the answer, never shown to the candidate), never a score.
 fn hints(hints: &[Hint]) -> Option<impl IntoView + use<>> {
     if hints.is_empty() {
         return None;
@@ -117,7 +118,7 @@ fn hints(hints: &[Hint]) -> Option<impl IntoView + use<>> {
         .collect_view();
     Some(view! {
         <div class="hints">
-            <p>"Hints (what the text seems to cover; not a score):"</p>
+            <p>"Automatic aid (keyword matching; what the text seems to cover, not a score):"</p>
             <ul>{items}</ul>
         </div>
     })

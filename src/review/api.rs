@@ -3,8 +3,12 @@
 
 use miniserde::Deserialize;
 use sre_model::site;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{Blob, Headers, RequestInit, Response};
 
 use super::data::{AnswerVersion, CandidateList, CandidatePage, History, ScoreInput, ScoresBody};
+use super::work::data::{FileView, Submission, SubmissionList};
 use crate::fetch::{Reply, request};
 
 /// The reviewer API with one reviewer's token.
@@ -83,16 +87,7 @@ impl ReviewApi {
         if (200..300).contains(&reply.status) {
             return Ok(reply);
         }
-        let detail = miniserde::json::from_str::<ErrorBody>(&reply.body)
-            .map(|e| e.detail)
-            .unwrap_or_else(|_| format!("HTTP {}", reply.status));
-        Err(match reply.status {
-            401 => Failure::Token(format!("the server does not accept this token: {detail}")),
-            403 => Failure::Token(format!(
-                "this is not a reviewer token (a candidate's invite?): {detail}"
-            )),
-            status => Failure::Other(format!("the server answered {status}: {detail}")),
-        })
+        Err(refusal(reply.status, &reply.body))
     }
 
     async fn get<T: Deserialize>(&self, path: &str) -> Result<T, Failure> {
@@ -143,6 +138,80 @@ impl ReviewApi {
             .map(drop)
     }
 
+    /// `GET /candidates/{id}/submissions`: the candidate's submitted work, newest first.
+    pub async fn submissions(&self, id: &str) -> Result<SubmissionList, Failure> {
+        self.get(&format!("candidates/{}/submissions", segment(id)))
+            .await
+    }
+
+    /// `GET /candidates/{id}/submissions/{digest}`: one submission with its files.
+    pub async fn submission(&self, id: &str, digest: &str) -> Result<Submission, Failure> {
+        self.get(&submission_path(id, digest)).await
+    }
+
+    /// `GET /candidates/{id}/submissions/{digest}/files/{*path}`: a file with its diff.
+    pub async fn file(&self, id: &str, digest: &str, path: &str) -> Result<FileView, Failure> {
+        self.get(&format!(
+            "{}/files/{}",
+            submission_path(id, digest),
+            file_path(path)
+        ))
+        .await
+    }
+
+    /// `GET /candidates/{id}/submissions/{digest}/raw/{*path}`: a file's bytes.
+    pub async fn raw(&self, id: &str, digest: &str, path: &str) -> Result<Blob, Failure> {
+        self.blob(&format!(
+            "{}/raw/{}",
+            submission_path(id, digest),
+            file_path(path)
+        ))
+        .await
+    }
+
+    /// `GET /candidates/{id}/submissions/{digest}/archive`: the archive as it was sent.
+    pub async fn archive(&self, id: &str, digest: &str) -> Result<Blob, Failure> {
+        self.blob(&format!("{}/archive", submission_path(id, digest)))
+            .await
+    }
+
+    /// A download as a blob. Fetched rather than linked, since the token goes in a header.
+    async fn blob(&self, path: &str) -> Result<Blob, Failure> {
+        let unreachable = |e: wasm_bindgen::JsValue| {
+            Failure::Other(format!(
+                "the server cannot be reached: {}",
+                e.as_string().unwrap_or_else(|| "network error".to_owned())
+            ))
+        };
+        let init = RequestInit::new();
+        init.set_method("GET");
+        let headers = Headers::new().map_err(unreachable)?;
+        headers
+            .set("authorization", &self.authorization)
+            .map_err(unreachable)?;
+        init.set_headers(&headers);
+        let window = web_sys::window().ok_or_else(|| Failure::Other("no window".to_owned()))?;
+        let url = format!("{}/{path}", site::API_ROOT);
+        let response: Response = JsFuture::from(window.fetch_with_str_and_init(&url, &init))
+            .await
+            .map_err(unreachable)?
+            .dyn_into()
+            .map_err(|_| Failure::Other("the answer is not an HTTP response".to_owned()))?;
+        if !response.ok() {
+            let body = JsFuture::from(response.text().map_err(unreachable)?)
+                .await
+                .map_err(unreachable)?
+                .as_string()
+                .unwrap_or_default();
+            return Err(refusal(response.status(), &body));
+        }
+        JsFuture::from(response.blob().map_err(unreachable)?)
+            .await
+            .map_err(unreachable)?
+            .dyn_into()
+            .map_err(|_| Failure::Other("the answer is not a file".to_owned()))
+    }
+
     /// `GET /export/scores.csv` or `.json`: every score of every candidate, as text.
     pub async fn export(&self, format: ExportFormat) -> Result<String, Failure> {
         let reply = self
@@ -150,6 +219,30 @@ impl ReviewApi {
             .await?;
         Ok(reply.body)
     }
+}
+
+/// The failure of a reply that is not a success, with the server's `detail`.
+fn refusal(status: u16, body: &str) -> Failure {
+    let detail = miniserde::json::from_str::<ErrorBody>(body)
+        .map(|e| e.detail)
+        .unwrap_or_else(|_| format!("HTTP {status}"));
+    match status {
+        401 => Failure::Token(format!("the server does not accept this token: {detail}")),
+        403 => Failure::Token(format!(
+            "this is not a reviewer token (a candidate's invite?): {detail}"
+        )),
+        status => Failure::Other(format!("the server answered {status}: {detail}")),
+    }
+}
+
+/// `candidates/{id}/submissions/{digest}`, encoded.
+fn submission_path(id: &str, digest: &str) -> String {
+    format!("candidates/{}/submissions/{}", segment(id), segment(digest))
+}
+
+/// A file's path in an address: each part percent-encoded, the `/` between them kept.
+fn file_path(path: &str) -> String {
+    path.split('/').map(segment).collect::<Vec<_>>().join("/")
 }
 
 /// A path segment, percent-encoded: ids come from the server, but never go into a path raw.

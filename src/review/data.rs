@@ -27,6 +27,53 @@ pub struct CandidateRow {
     pub report: Option<ReportSummary>,
     /// How far the scoring is.
     pub scores: ScoreProgress,
+    /// The verification of their latest submission, if they sent work.
+    pub verification: Option<VerificationSummary>,
+}
+
+/// Where the re-run of a candidate's latest submission on the team's own workers stands.
+#[derive(Debug, Clone, Deserialize)]
+pub struct VerificationSummary {
+    /// `pending`, `running`, `verified`, `disagreement` or `error`.
+    pub state: String,
+    /// Checks the candidate reported as passing that the worker did not find passing.
+    pub disagreements: u64,
+}
+
+/// The verification of a candidate's latest submission, on their page.
+#[derive(Debug, Clone, Deserialize)]
+pub struct VerificationDetail {
+    /// `pending`, `running`, `verified`, `disagreement` or `error`.
+    pub state: String,
+    /// The worker that ran (or runs) it.
+    pub worker: Option<String>,
+    /// The container runtime it used (`runsc` is gVisor).
+    pub runtime: Option<String>,
+    /// Whether that runtime is a sandbox.
+    pub sandboxed: Option<bool>,
+    /// When it finished.
+    pub finished_at: Option<String>,
+    /// Checks reported pass that the worker did not find passing.
+    pub disagreements: u64,
+    /// Why the worker could not verify, when it could not.
+    pub error: Option<String>,
+}
+
+/// One check as the candidate reported it and as the worker verified it.
+#[derive(Debug, Clone, Deserialize)]
+pub struct VerifiedCheck {
+    /// The check id.
+    pub check: String,
+    /// Its title.
+    pub title: String,
+    /// The candidate's status for it, when their report has the check.
+    pub reported: Option<String>,
+    /// The worker's status.
+    pub verified: String,
+    /// Reported pass, verified anything else.
+    pub disagreement: bool,
+    /// What the worker's run showed.
+    pub evidence: String,
 }
 
 /// A candidate's identity and dates.
@@ -127,6 +174,8 @@ pub struct CandidatePage {
     pub report: Option<ReportSummary>,
     /// How many reports they uploaded.
     pub reports: u64,
+    /// The re-run of their latest submission, when they sent work.
+    pub verification: Option<VerificationDetail>,
     /// What they stored against their quota (absent from servers before it).
     pub storage: Option<Storage>,
     /// Every topic, in challenge order.
@@ -164,8 +213,13 @@ pub struct TopicView {
     pub title: String,
     /// Its written answers.
     pub answers: Vec<AnswerView>,
-    /// The latest report's part for this topic.
+    /// The latest report's part for this topic (its candidate checks).
     pub checks: Option<TopicReport>,
+    /// The reviewer-only checks, which the candidate's machine never runs: pending until the
+    /// verification worker runs them.
+    pub pending_checks: Vec<PendingCheck>,
+    /// Each check of the worker's re-run beside the candidate's report (empty until verified).
+    pub verified: Vec<VerifiedCheck>,
     /// The evaluation criteria with the scores given.
     pub criteria: Vec<CriterionView>,
 }
@@ -204,6 +258,13 @@ pub struct AnswerVersion {
     pub text: String,
 }
 
+/// A reviewer-only check not run yet.
+#[derive(Debug, Clone, Deserialize)]
+pub struct PendingCheck {
+    /// Its title, as in the manifest.
+    pub title: String,
+}
+
 /// One expected part of a written answer, and whether the text shows it.
 #[derive(Debug, Clone, Deserialize)]
 pub struct Hint {
@@ -220,6 +281,8 @@ pub struct CriterionView {
     pub name: String,
     /// One line.
     pub description: String,
+    /// What a 1, 2, 3 and 4 look like (anchored descriptors), in that order.
+    pub levels: Vec<String>,
     /// The calling reviewer's score.
     pub mine: Option<GivenScore>,
     /// Other reviewers' scores.

@@ -80,6 +80,21 @@ fn object_url(text: &str, mime: &str) -> Result<String, String> {
     Url::create_object_url_with_blob(&blob).map_err(fail)
 }
 
+/// Hands a fetched file to the browser as a download named `name`.
+pub fn save_blob(blob: &Blob, name: &str) -> Result<(), String> {
+    let url = Url::create_object_url_with_blob(blob)
+        .map_err(|_| "the browser refused to hold the file".to_owned())?;
+    save(&url, name);
+    // The browser has read the file by then; the URL would otherwise hold it for the page's life.
+    set_timeout(
+        move || {
+            let _ = Url::revoke_object_url(&url);
+        },
+        std::time::Duration::from_secs(60),
+    );
+    Ok(())
+}
+
 /// Starts the download of an object URL under `name`.
 fn save(url: &str, name: &str) {
     let link = document()

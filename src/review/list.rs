@@ -7,7 +7,7 @@ use super::data::{CandidateRow, ReportSummary};
 use super::export::Export;
 use super::nav::candidate_href;
 use super::session::Session;
-use super::{checks, failure_view};
+use super::{checks, failure_view, verification};
 use crate::results::badge;
 
 /// The list page.
@@ -36,7 +36,7 @@ pub fn CandidateList() -> impl IntoView {
                 <thead><tr>
                     <th scope="col">"Candidate"</th><th scope="col">"Status"</th>
                     <th scope="col">"Answers"</th><th scope="col">"Checks"</th>
-                    <th scope="col">"Your scores"</th><th scope="col">"Last activity"</th>
+                    <th scope="col">"Verified"</th><th scope="col">"Your scores"</th><th scope="col">"Last activity"</th>
                 </tr></thead>
                 <tbody>{rows.into_iter().map(row).collect_view()}</tbody>
             </table>
@@ -68,6 +68,7 @@ fn row(row: CandidateRow) -> impl IntoView {
             <td class=format!("candidate-status {}", row.status)>{row.status.replace('_', " ")}</td>
             <td class="progress">{format!("{} of {}", row.answers.written, row.answers.total)}</td>
             <td class="check-summary">{report}</td>
+            <td class="verification">{verification::state_cell(row.verification.as_ref())}</td>
             <td>{scores}{others}</td>
             <td>{row.last_activity_at.clone().unwrap_or_default()}</td>
         </tr>

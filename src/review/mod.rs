@@ -10,7 +10,8 @@
 //!
 //! - [`loader`] (in the candidate's wasm), [`main`](self) entry: `start`.
 //! - [`session`]: the token; [`api`], [`data`]: sre-intake's reviewer API; [`nav`]: pages.
-//! - Pages: [`list`], [`candidate`]; their parts: [`answer`], [`checks`], [`rubric`], [`export`].
+//! - Pages: [`list`], [`candidate`]; their parts: [`answer`], [`checks`], [`verification`],
+//!   [`rubric`], [`export`].
 
 pub mod answer;
 pub mod api;
@@ -23,6 +24,8 @@ pub mod loader;
 pub mod nav;
 pub mod rubric;
 pub mod session;
+pub mod verification;
+pub mod work;
 
 use leptos::prelude::*;
 
@@ -30,6 +33,7 @@ use self::candidate::CandidatePage;
 use self::list::CandidateList;
 use self::nav::Page;
 use self::session::{LogOut, LoginForm, Session};
+use self::work::WorkPage;
 
 /// Starts the reviewer app (the `review` binary's `main`): removes the loader's message and
 /// mounts the app.
@@ -46,14 +50,16 @@ pub fn start() {
 pub fn ReviewApp() -> impl IntoView {
     let session = Session::load();
     provide_context(session);
-    let page = nav::start();
+    let location = nav::start();
+    let query = location.query;
     let body = move || {
         if !session.logged_in() {
             return view! { <LoginForm /> }.into_any();
         }
-        match page.get() {
+        match location.page.get() {
             Page::List => view! { <CandidateList /> }.into_any(),
             Page::Candidate(id) => view! { <CandidatePage id /> }.into_any(),
+            Page::Work(id) => view! { <WorkPage id query /> }.into_any(),
             Page::NotFound => view! {
                 <div class="status" role="alert">
                     <h1>"Page not found"</h1>

@@ -119,12 +119,18 @@ fn criterion_fields(
     let choices = SCORES
         .iter()
         .map(|&value| {
+            // The anchored descriptor of this score, from the manifest, beside its button.
+            let level = usize::try_from(value - 1)
+                .ok()
+                .and_then(|i| criterion.levels.get(i))
+                .cloned();
             view! {
                 <label class="score-choice">
                     <input type="radio" name=group.clone() value=value
                         prop:checked=move || score.get() == Some(value)
                         on:change=move |_| score.set(Some(value)) />
                     {value}
+                    {level.map(|l| view! { <span class="level">{l}</span> })}
                 </label>
             }
         })

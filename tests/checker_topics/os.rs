@@ -62,22 +62,34 @@ fn a_dynamically_linked_exporter_is_refused() {
     let tmp = tempfile::tempdir().unwrap();
     let bin_dir = tmp.path().join("bin");
     std::fs::create_dir(&bin_dir).unwrap();
-    let fetch = Command::new("docker")
-        .args(["run", "--rm", "--mount"])
-        .arg(format!("type=bind,source={},target=/out", bin_dir.display()))
-        .args([
-            "debian:trixie",
-            "sh",
-            "-c",
-            "set -e; apt-get update -qq; cd /tmp; apt-get download -qq prometheus-postgres-exporter; \
-             dpkg-deb -x prometheus-postgres-exporter_*.deb x; cp x/usr/bin/prometheus-postgres-exporter /out/",
-        ])
-        .output()
-        .unwrap();
+    // Debian's dynamically linked build. The download is this test's set-up, not what it
+    // checks: a passing DNS or mirror hiccup gets two more tries.
+    let fetch = || {
+        Command::new("docker")
+            .args(["run", "--rm", "--mount"])
+            .arg(format!("type=bind,source={},target=/out", bin_dir.display()))
+            .args([
+                "debian:trixie",
+                "sh",
+                "-c",
+                "set -e; apt-get update -qq; cd /tmp; apt-get download -qq prometheus-postgres-exporter; \
+                 dpkg-deb -x prometheus-postgres-exporter_*.deb x; cp x/usr/bin/prometheus-postgres-exporter /out/",
+            ])
+            .output()
+            .unwrap()
+    };
+    let mut fetched = fetch();
+    for _ in 0..2 {
+        if fetched.status.success() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_secs(10));
+        fetched = fetch();
+    }
     assert!(
-        fetch.status.success(),
+        fetched.status.success(),
         "{}",
-        String::from_utf8_lossy(&fetch.stderr)
+        String::from_utf8_lossy(&fetched.stderr)
     );
 
     let fixture = checker::fixtures("os")

@@ -1,5 +1,7 @@
 //! Running `sre-check` on fixtures, Exercism style: each topic has one tree,
-//! `tests/fixtures/<topic>/solution/` and `tests/fixtures/<topic>/broken/<case>/`, and every folder
+//! `tests/fixtures/<topic>/solution/` (the reference), `tests/fixtures/<topic>/solution-<style>/`
+//! (correct solutions written in other styles, which must pass as well) and
+//! `tests/fixtures/<topic>/broken/<case>/`, and every folder
 //! in it is an overlay copied onto a fresh `sre-check init` directory, with an `expected.json`
 //! saying what the checker must conclude. Adding a case is adding a folder; the harness
 //! (tests/checker_topics.rs) finds every topic of the manifest. A broken case can also start from
@@ -12,7 +14,7 @@
 //!   "evidence": { "build": ["Permission denied"] },
 //!   "hint": { "build": ["become"] },
 //!   "delete": ["infrastructure/infra.txt"],
-//!   "signals": { "rollback": true, "rpo-rto": false } }
+//!   "signals": { "rollback": true, "tools": false } }
 //! ```
 //! `checks` must list every check of the topic; `evidence`/`hint` list substrings that must appear;
 //! `delete` removes starter files before the run.
@@ -23,6 +25,9 @@
 //! that must occur exactly once (so an edit that no longer applies fails loudly).
 //!
 //! `signals` (optional) gives the reviewer hints the topic must report, by id: present or not.
+//!
+//! Fixtures run with `--audience reviewer`: every check and aid, the reviewer-only ones too
+//! (a candidate's run leaves those out; `tests/checker_core.rs` checks that on the starter).
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader};
@@ -107,6 +112,30 @@ pub fn sre_check_bin() -> PathBuf {
     bin
 }
 
+/// Runs `sre-check run` on the topics that need no Docker (feedback, leadership) in the working
+/// copy `work`, and returns the path of the report it wrote. The run may find failures (exit 1),
+/// never an error.
+pub fn run_answer_topics(work: &Path) -> PathBuf {
+    let run = std::process::Command::new(sre_check_bin())
+        .args([
+            "run",
+            "--topic",
+            "feedback",
+            "--topic",
+            "leadership",
+            "--dir",
+        ])
+        .arg(work)
+        .output()
+        .expect("sre-check runs");
+    assert!(
+        run.status.code().is_some_and(|c| c < 2),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    work.join(".sre-check/report.json")
+}
+
 /// Where every topic's fixtures live: `<this>/<topic>/solution`, `<this>/<topic>/broken/<case>`.
 pub fn fixtures_root() -> PathBuf {
     repo_root().join("tests/fixtures")
@@ -141,7 +170,8 @@ pub fn subfolders(dir: &Path) -> anyhow::Result<Vec<String>> {
 /// What is missing or stray under `root` (the fixtures folder), one message each: a topic the
 /// checker checks (`checked`) needs `<topic>/solution/expected.json` and at least one
 /// `<topic>/broken/<case>/`; the checker must check no topic the manifest (`topics`) lacks; every
-/// folder under `root` is a manifest topic holding only `solution/` and `broken/`.
+/// folder under `root` is a manifest topic holding only `solution/`, `solution-<name>/` and
+/// `broken/`.
 pub fn completeness(
     topics: &[String],
     checked: &[String],
@@ -183,9 +213,10 @@ pub fn completeness(
         }
         for entry in std::fs::read_dir(root.join(&folder))? {
             let name = entry?.file_name().to_string_lossy().into_owned();
-            if name != "solution" && name != "broken" {
+            if name != "solution" && name != "broken" && !is_alternative(&name) {
                 problems.push(format!(
-                    "{}: a topic's fixtures folder holds only solution/ and broken/<case>/",
+                    "{}: a topic's fixtures folder holds only solution/, solution-<style>/ and \
+                     broken/<case>/",
                     root.join(&folder).join(&name).display()
                 ));
             }
@@ -194,13 +225,24 @@ pub fn completeness(
     Ok(problems)
 }
 
-/// Every fixture of a topic: its solution, then its broken cases in name order.
+/// `solution-<style>`: a correct solution in another style than the reference, which must pass
+/// too (a verdict must not depend on the reference's way of writing it).
+fn is_alternative(name: &str) -> bool {
+    name.strip_prefix("solution-")
+        .is_some_and(|style| !style.is_empty())
+}
+
+/// Every fixture of a topic: its solution, its alternative solutions (`solution-<style>/`), then
+/// its broken cases, each group in name order.
 pub fn fixtures(topic: &str) -> anyhow::Result<Vec<Fixture>> {
     let root = fixtures_root().join(topic);
     let mut dirs = Vec::new();
     let solution = root.join("solution");
     if solution.is_dir() {
         dirs.push((format!("{topic}/solution"), solution));
+    }
+    for name in subfolders(&root)?.into_iter().filter(|n| is_alternative(n)) {
+        dirs.push((format!("{topic}/{name}"), root.join(name)));
     }
     let broken = root.join("broken");
     for case in subfolders(&broken)? {
@@ -305,11 +347,29 @@ pub fn run_topic(work: &Path, topic: &str, extra: &[&str]) -> anyhow::Result<(Ou
     Ok((out, report))
 }
 
+/// `--timeout-factor` of the fixture runs, and of the tests that compare two runs' verdicts: the
+/// tests share two cores with other Docker tests, and a step that times out there is an `error`
+/// the candidate's run would not have.
+pub const FIXTURE_TIMEOUT_FACTOR: &str = "2";
+
 /// Runs one fixture and compares the report with its expectations; the error lists every
 /// mismatch with the check's evidence, so a failing case explains itself.
 pub fn check_fixture(topic: &str, fixture: &Fixture) -> anyhow::Result<()> {
     let tmp = prepare(fixture)?;
-    let (out, report) = run_topic(&tmp.path().join("work"), topic, &[])?;
+    // Every check, the reviewer-only ones too: the fixtures judge the checks themselves. The
+    // time limits are doubled: on a 2-core CI machine three topics' stacks and builds run at once
+    // beside the browser tests, and a check out of time is an `error`, no verdict at all. The
+    // verdict bounds that belong to the challenge (monitoring's incident window) do not scale.
+    let (out, report) = run_topic(
+        &tmp.path().join("work"),
+        topic,
+        &[
+            "--audience",
+            "reviewer",
+            "--timeout-factor",
+            FIXTURE_TIMEOUT_FACTOR,
+        ],
+    )?;
     let mut problems = Vec::new();
     let Some(topic_report) = report.topics.iter().find(|t| t.id.as_str() == topic) else {
         bail!("{}: the report has no topic {topic}", fixture.name);
@@ -328,7 +388,7 @@ pub fn check_fixture(topic: &str, fixture: &Fixture) -> anyhow::Result<()> {
                 c.evidence
                     .lines()
                     .rev()
-                    .take(25)
+                    .take(12)
                     .collect::<Vec<_>>()
                     .into_iter()
                     .rev()
@@ -498,9 +558,15 @@ pub struct BackgroundRun {
 impl BackgroundRun {
     /// Starts `sre-check run --topic <topic> --dir <work>` and reads its run label.
     pub fn start(work: &Path, topic: &str) -> BackgroundRun {
+        BackgroundRun::start_with(work, &["--topic", topic])
+    }
+
+    /// Starts `sre-check run --dir <work> <args…>` and reads its run label.
+    pub fn start_with(work: &Path, args: &[&str]) -> BackgroundRun {
         let mut child = Command::new(sre_check_bin())
-            .args(["run", "--topic", topic, "--dir"])
+            .args(["run", "--dir"])
             .arg(work)
+            .args(args)
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .spawn()

@@ -65,6 +65,8 @@ pub struct Intake {
     /// `http://127.0.0.1:<port>`.
     pub base: String,
     log: std::sync::Arc<std::sync::Mutex<String>>,
+    /// The thread that copies the server's stderr into `log`: done once it read the last line.
+    log_reader: Option<std::thread::JoinHandle<()>>,
 }
 
 impl Intake {
@@ -81,7 +83,17 @@ impl Intake {
         listen: &str,
         extra: &[&str],
     ) -> anyhow::Result<Intake> {
-        Intake::spawn(bin, backend, listen, extra, "info,access=warn")
+        Intake::spawn(bin, backend, listen, extra, "info,access=warn", &[])
+    }
+
+    /// Like [`Intake::start`], with extra environment variables (e.g. its own `TMPDIR`).
+    pub fn start_with_env(
+        bin: &Path,
+        backend: &Backend,
+        extra: &[&str],
+        env: &[(&str, &Path)],
+    ) -> anyhow::Result<Intake> {
+        Intake::spawn(bin, backend, "127.0.0.1:0", extra, "info,access=warn", env)
     }
 
     /// Like [`Intake::start`], logging every request too (the access log is off otherwise).
@@ -90,7 +102,7 @@ impl Intake {
         backend: &Backend,
         extra: &[&str],
     ) -> anyhow::Result<Intake> {
-        Intake::spawn(bin, backend, "127.0.0.1:0", extra, "info")
+        Intake::spawn(bin, backend, "127.0.0.1:0", extra, "info", &[])
     }
 
     fn spawn(
@@ -99,6 +111,7 @@ impl Intake {
         listen: &str,
         extra: &[&str],
         log_filter: &str,
+        env: &[(&str, &Path)],
     ) -> anyhow::Result<Intake> {
         let mut child = Command::new(bin)
             .arg("serve")
@@ -106,6 +119,7 @@ impl Intake {
             .args(backend.args())
             .args(extra)
             .env("RUST_LOG", log_filter)
+            .envs(env.iter().copied())
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
@@ -115,7 +129,7 @@ impl Intake {
         let log = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
         let (tx, rx) = mpsc::channel();
         let sink = log.clone();
-        std::thread::spawn(move || {
+        let log_reader = std::thread::spawn(move || {
             for line in BufReader::new(stderr).lines().map_while(Result::ok) {
                 if let Some(at) = line.find("listening on http://") {
                     let rest = &line[at + "listening on ".len()..];
@@ -140,7 +154,12 @@ impl Intake {
                 bail!("sre-intake did not start listening (exit {status:?}):\n{text}");
             }
         };
-        Ok(Intake { child, base, log })
+        Ok(Intake {
+            child,
+            base,
+            log,
+            log_reader: Some(log_reader),
+        })
     }
 
     /// The URL of a path on this server.
@@ -162,6 +181,15 @@ impl Intake {
     pub fn kill(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+        self.read_log_to_end();
+    }
+
+    /// Once the process exited: waits until its last log line is in [`Intake::log`] (the reader
+    /// thread may lag behind on a busy machine).
+    fn read_log_to_end(&mut self) {
+        if let Some(reader) = self.log_reader.take() {
+            let _ = reader.join();
+        }
     }
 
     /// Sends SIGTERM and waits up to `within` for the process to exit.
@@ -171,6 +199,7 @@ impl Intake {
         let deadline = Instant::now() + within;
         loop {
             if let Some(status) = self.child.try_wait()? {
+                self.read_log_to_end();
                 return Ok(status);
             }
             if Instant::now() > deadline {
@@ -244,6 +273,8 @@ pub struct Reply {
     pub headers: Vec<(String, String)>,
     /// The body as text (lossy).
     pub body: String,
+    /// The body as received (downloads).
+    pub bytes: Vec<u8>,
 }
 
 impl Reply {
@@ -277,9 +308,14 @@ impl Default for Http {
 impl Http {
     /// A client with a 30 s timeout per request.
     pub fn new() -> Http {
+        Http::with_timeout(Duration::from_secs(30))
+    }
+
+    /// A client with this timeout per request (large uploads to a debug build on a busy machine).
+    pub fn with_timeout(timeout: Duration) -> Http {
         let config = ureq::Agent::config_builder()
             .http_status_as_error(false)
-            .timeout_global(Some(Duration::from_secs(30)))
+            .timeout_global(Some(timeout))
             .build();
         Http {
             agent: config.into(),
@@ -327,6 +363,7 @@ impl Http {
             status,
             headers,
             body: String::from_utf8_lossy(&bytes).into_owned(),
+            bytes,
         })
     }
 
@@ -460,4 +497,18 @@ pub fn sample_report(evidence: &str) -> Report {
             ),
         ],
     }
+}
+
+/// `len` bytes that do not compress (xorshift from `seed`): large work files, 20 MiB archives.
+pub fn noise(len: usize, seed: u64) -> Vec<u8> {
+    let mut state = seed | 1;
+    let mut out = Vec::with_capacity(len + 8);
+    while out.len() < len {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        out.extend_from_slice(&state.to_le_bytes());
+    }
+    out.truncate(len);
+    out
 }

@@ -12,7 +12,8 @@ use serde_json::Value;
 
 use crate::wait::{self, PAGE_TIMEOUT};
 
-/// Scrolls the first element matching `css` into the middle of the window, then clicks it.
+/// Scrolls the first element matching `css` into the middle of the window, then clicks it, once
+/// the site's app runs (`wait::app_if_prerendered`).
 ///
 /// Tries again while the page replaces the element (the editing app mounts its parts after the
 /// page shows, so an element found a moment earlier can be gone: "stale element reference").
@@ -30,6 +31,7 @@ pub async fn click(client: &Client, css: &str) -> Result<()> {
 }
 
 async fn click_once(client: &Client, css: &str) -> Result<()> {
+    wait::app_if_prerendered(client).await?;
     let element = wait::element(client, css).await?;
     client
         .execute(
@@ -44,8 +46,9 @@ async fn click_once(client: &Client, css: &str) -> Result<()> {
     Ok(())
 }
 
-/// Types `text` at the end of the textarea or input matching `css`.
+/// Types `text` at the end of the textarea or input matching `css`, once the site's app runs.
 pub async fn type_into(client: &Client, css: &str, text: &str) -> Result<()> {
+    wait::app_if_prerendered(client).await?;
     let element = wait::element(client, css).await?;
     client
         .execute(
@@ -87,7 +90,8 @@ pub async fn until(client: &Client, what: &str, script: &str) -> Result<()> {
 pub async fn text_contains(client: &Client, css: &str, needle: &str) -> Result<String> {
     let deadline = Instant::now() + PAGE_TIMEOUT;
     loop {
-        let text = match wait::element(client, css).await {
+        let found = wait::element(client, css).await;
+        let text = match &found {
             Ok(element) => element.text().await.unwrap_or_default(),
             Err(_) => String::new(),
         };
@@ -95,7 +99,10 @@ pub async fn text_contains(client: &Client, css: &str, needle: &str) -> Result<S
             return Ok(text);
         }
         if Instant::now() > deadline {
-            bail!("`{css}` says {text:?}, not {needle:?}, after {PAGE_TIMEOUT:?}");
+            match found {
+                Ok(_) => bail!("`{css}` says {text:?}, not {needle:?}, after {PAGE_TIMEOUT:?}"),
+                Err(e) => bail!("waiting for {needle:?}: {e}"),
+            }
         }
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }

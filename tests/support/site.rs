@@ -89,6 +89,15 @@ pub fn rebuilt_with_servers(servers: &str) -> Result<tempfile::TempDir> {
     Ok(site)
 }
 
+/// The challenge as the site's build step renders it (`cargo xtask render` of content/ into a
+/// temporary folder): `challenge/manifest.json`, the starting texts of the editors, fragments.
+pub fn rendered_challenge() -> Result<tempfile::TempDir> {
+    let out = tempfile::tempdir().context("creating a temporary folder")?;
+    let path = out.path().to_str().context("temp path is not UTF-8")?;
+    xtask(&["render", "--out", path], &[])?;
+    Ok(out)
+}
+
 /// Runs `cargo xtask <args>` at the repository root with `env` added.
 fn xtask(args: &[&str], env: &[(&str, &str)]) -> Result<()> {
     let status = std::process::Command::new(env!("CARGO"))

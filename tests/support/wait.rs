@@ -64,6 +64,47 @@ pub async fn path(client: &Client, path: &str) -> Result<()> {
     }
 }
 
+/// Waits until the reading app has taken over the prerendered page: `boot.js` starts it after
+/// the page's `load` event, and it replaces the prerendered elements, so an element found before
+/// then goes stale.
+pub async fn app(client: &Client) -> Result<()> {
+    until_app(
+        client,
+        "return document.getElementById('prerendered') === null \
+         && document.getElementById('main') !== null",
+    )
+    .await
+}
+
+/// Waits, on one of the site's pages, until the reading app has replaced the prerendered one, so
+/// that a click or a keystroke reaches the app (a click on a prerendered link loads another page
+/// instead, and text typed there is never saved). Pages without a prerendered part, sre-intake's
+/// reviewer pages, are ready once loaded.
+pub async fn app_if_prerendered(client: &Client) -> Result<()> {
+    until_app(
+        client,
+        "return document.getElementById('prerendered') === null",
+    )
+    .await
+}
+
+/// Polls `script` until it returns `true`.
+async fn until_app(client: &Client, script: &str) -> Result<()> {
+    let deadline = Instant::now() + PAGE_TIMEOUT;
+    loop {
+        if client.execute(script, vec![]).await? == true {
+            return Ok(());
+        }
+        if Instant::now() > deadline {
+            bail!(
+                "the site's app did not take over the page after {PAGE_TIMEOUT:?}; the page says: {}",
+                page_text(client).await
+            );
+        }
+        tokio::time::sleep(POLL).await;
+    }
+}
+
 /// The visible text of the page, shortened, for error messages.
 pub async fn page_text(client: &Client) -> String {
     let text = match client.find(Locator::Css("body")).await {

@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
-use sre_model::TopicId;
+use sre_model::{Audience, TopicId};
 
 use crate::{content, options};
 
@@ -13,6 +13,18 @@ Exit status:
   1  at least one check failed: your work needs a change, see the hints
   2  sre-check could not do its job: a usage error, Docker not reachable, a check that
      errored or timed out, or an interrupted run (Ctrl-C)";
+
+const UPLOAD_EXIT_CODES: &str = "\
+What is sent: every file of DIR that is new or differs from the starter kit, except .sre-check/,
+.git/, editor swap files (*.swp, *~, .#*, #*#), .DS_Store and what .sre-check-ignore lists
+(gitignore syntax). Limits: 5 MiB per file, 2,000 files, 20 MiB compressed.
+
+Exit status:
+  0  sent (or the server had it already)
+  1  you answered no: nothing was sent
+  2  nothing was sent: a file that cannot be sent (a symlink, a device, a name that is not
+     UTF-8, over a limit), work changed since the report, no terminal to ask on and no --yes,
+     the server refused it, or could not be reached";
 
 /// Runs the SRE Challenge's checks on your working copy, with Docker, and reports what passes.
 ///
@@ -50,8 +62,10 @@ pub enum Command {
     },
     /// Run the checks of every topic, or of those given with --topic, and write a report.
     Run(RunArgs),
-    /// Upload the report of your last run to the challenge server. Uploading the same report again
-    /// is harmless: the server keeps one copy.
+    /// Upload your work (the files that are new or changed since the starter kit) with the report
+    /// of your last run to the challenge server. Uploading the same again is harmless: the server
+    /// keeps one copy.
+    #[command(after_help = UPLOAD_EXIT_CODES)]
     Upload(UploadArgs),
     /// Remove containers, networks, volumes and images that sre-check created and a killed run left.
     Clean {
@@ -79,6 +93,10 @@ pub struct RunArgs {
     /// Multiply every time limit by this factor (e.g. 2 on a slow machine or network).
     #[arg(long, value_name = "N", default_value_t = 1.0, value_parser = parse_factor)]
     pub timeout_factor: f64,
+    /// How many topics to check at once; 1 checks them one after another, in order. Topics mostly
+    /// wait (builds, containers, Prometheus), so the default is twice the CPUs, from 2 to 8.
+    #[arg(long, value_name = "N", default_value_t = default_jobs(), value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub jobs: u16,
     /// An option of a topic's checks, as <topic>.<option>=<value> (listed in the help).
     #[arg(
         long = "set",
@@ -86,6 +104,34 @@ pub struct RunArgs {
         help = options::help(&content::get().manifest)
     )]
     pub options: Vec<String>,
+    /// Whose run this is. Hidden, and only in the `reviewer` build: candidates run their own
+    /// checks (`candidate`, the default); the checks that judge practice for reviewers
+    /// (`reviewer`: every check) are for the verification worker and the tests of those checks.
+    #[cfg(feature = "reviewer")]
+    #[arg(long, value_name = "AUDIENCE", default_value = "candidate", value_parser = parse_audience, hide = true)]
+    pub audience: Audience,
+}
+
+impl RunArgs {
+    /// Whose run this is: always the candidate's in the candidate's build.
+    pub fn audience(&self) -> Audience {
+        #[cfg(feature = "reviewer")]
+        return self.audience;
+        #[cfg(not(feature = "reviewer"))]
+        Audience::Candidate
+    }
+}
+
+/// `candidate` or `reviewer`.
+#[cfg(feature = "reviewer")]
+fn parse_audience(s: &str) -> Result<Audience, String> {
+    match s {
+        "candidate" => Ok(Audience::Candidate),
+        "reviewer" => Ok(Audience::Reviewer),
+        _ => Err(format!(
+            "`{s}` is not an audience: use candidate or reviewer"
+        )),
+    }
 }
 
 /// Options of `sre-check upload`.
@@ -103,9 +149,18 @@ pub struct UploadArgs {
         hide_env_values = true
     )]
     pub token: Option<String>,
-    /// The report to upload.
-    #[arg(long, value_name = "FILE", default_value = ".sre-check/report.json")]
-    pub report: PathBuf,
+    /// The working copy whose work is sent.
+    #[arg(long, value_name = "DIR", default_value = ".")]
+    pub dir: PathBuf,
+    /// The report to upload [default: DIR/.sre-check/report.json].
+    #[arg(long, value_name = "FILE")]
+    pub report: Option<PathBuf>,
+    /// Send without asking (for scripts); without a terminal to ask on, it is required.
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+    /// Send only the report, not the work (what sre-check upload did before it sent work).
+    #[arg(long)]
+    pub report_only: bool,
     /// How many times to try when the server cannot be reached or fails, waiting longer each
     /// time (0.5 s, 1 s, 2 s…).
     #[arg(long, value_name = "N", default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..=20))]
@@ -132,6 +187,13 @@ fn topic_help() -> String {
         "Only this topic; repeat for several. One of: {}",
         ids.join(", ")
     )
+}
+
+/// `--jobs`' default: twice the CPUs, at least 2 and at most 8. On two cores the four topics
+/// with Docker checks all start at once; their builds and containers are mostly waiting.
+fn default_jobs() -> u16 {
+    let cpus = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+    u16::try_from(cpus.saturating_mul(2).clamp(2, 8)).unwrap_or(2)
 }
 
 fn parse_factor(s: &str) -> Result<f64, String> {

@@ -15,6 +15,7 @@ use std::time::Duration;
 use anyhow::{Context, bail};
 use sha2::{Digest, Sha256};
 
+use crate::limits::Limits;
 use crate::process::{self, CommandOutput, RunError};
 
 /// Label on everything sre-check creates.
@@ -26,7 +27,8 @@ pub const LABEL_TOOL: &str = "io.sre-check.tool";
 /// Prefix of compose project names, so leftovers of killed runs can be found by name.
 pub const PROJECT_PREFIX: &str = "sre-check-";
 
-/// Time for quick engine queries (`docker version`, `ps`, `rm`).
+/// Time for quick engine queries (`docker version`, `ps`, `rm`); scaled by `--timeout-factor`
+/// where a run has one, since a loaded engine answers them slowly too.
 const QUICK: Duration = Duration::from_secs(30);
 
 /// The Compose implementation found on this machine.
@@ -117,6 +119,7 @@ pub struct Docker {
     run_id: String,
     info: EngineInfo,
     timeout_factor: f64,
+    limits: Limits,
     projects: Mutex<Vec<ComposeProject>>,
 }
 
@@ -128,8 +131,19 @@ impl Docker {
             run_id: run_id.to_owned(),
             info,
             timeout_factor,
+            limits: Limits::default(),
             projects: Mutex::new(Vec::new()),
         }
+    }
+
+    /// The same driver with other resource ceilings for its containers.
+    pub fn with_limits(self, limits: Limits) -> Docker {
+        Docker { limits, ..self }
+    }
+
+    /// The resource ceilings every container of this run gets.
+    pub fn limits(&self) -> &Limits {
+        &self.limits
     }
 
     /// The engine this driver talks to.
@@ -140,6 +154,13 @@ impl Docker {
     /// The run id every object is labelled with.
     pub fn run_id(&self) -> &str {
         &self.run_id
+    }
+
+    /// `--label` arguments and resource ceilings for a container of this run.
+    fn container_args(&self) -> Vec<String> {
+        let mut args = self.label_args().to_vec();
+        args.extend(self.limits.run_args());
+        args
     }
 
     /// `--label` arguments for objects of this run.
@@ -173,7 +194,32 @@ impl Docker {
         timeout: Duration,
         on_line: &(dyn Fn(&str) + Sync),
     ) -> Result<CommandOutput, RunError> {
+        self.build_with(&[], context, dockerfile, tag, timeout, on_line)
+    }
+
+    /// [`Docker::build`] with none of Docker's cached layers: every step runs and prints again.
+    pub fn build_uncached(
+        &self,
+        context: &Path,
+        dockerfile: Option<&Path>,
+        tag: &str,
+        timeout: Duration,
+        on_line: &(dyn Fn(&str) + Sync),
+    ) -> Result<CommandOutput, RunError> {
+        self.build_with(&["--no-cache"], context, dockerfile, tag, timeout, on_line)
+    }
+
+    fn build_with(
+        &self,
+        flags: &[&str],
+        context: &Path,
+        dockerfile: Option<&Path>,
+        tag: &str,
+        timeout: Duration,
+        on_line: &(dyn Fn(&str) + Sync),
+    ) -> Result<CommandOutput, RunError> {
         let mut cmd = self.docker(&["build", "--force-rm", "--tag", tag]);
+        cmd.args(flags);
         cmd.args(self.label_args());
         self.builder_flags(&mut cmd);
         if let Some(file) = dockerfile {
@@ -189,6 +235,8 @@ impl Docker {
         } else {
             // Without buildx, new CLIs refuse to build unless told to use the legacy builder.
             cmd.env("DOCKER_BUILDKIT", "0");
+            // Only the legacy builder runs RUN steps in containers these flags reach.
+            cmd.args(self.limits.build_args());
         }
     }
 
@@ -233,7 +281,7 @@ impl Docker {
     pub fn image_exists(&self, reference: &str) -> anyhow::Result<bool> {
         let out = process::run(
             self.docker(&["image", "inspect", "--format", "{{.Id}}", reference]),
-            QUICK,
+            self.scaled(QUICK),
         )?;
         Ok(out.success())
     }
@@ -241,7 +289,7 @@ impl Docker {
     /// Runs a container of this run to completion and returns its output (`docker run --rm`).
     pub fn run(&self, spec: &RunSpec, timeout: Duration) -> Result<CommandOutput, RunError> {
         let mut cmd = self.docker(&["run", "--rm"]);
-        cmd.args(self.label_args());
+        cmd.args(self.container_args());
         spec.push_args(&mut cmd);
         process::run(cmd, self.scaled(timeout))
     }
@@ -249,7 +297,7 @@ impl Docker {
     /// Starts a container of this run in the background; returns its id.
     pub fn start(&self, spec: &RunSpec, timeout: Duration) -> anyhow::Result<String> {
         let mut cmd = self.docker(&["run", "--detach"]);
-        cmd.args(self.label_args());
+        cmd.args(self.container_args());
         spec.push_args(&mut cmd);
         let out = process::run(cmd, self.scaled(timeout))?;
         if !out.success() {
@@ -300,13 +348,15 @@ impl Docker {
         if !services.success() {
             bail!("the compose file is not valid:\n{}", services.combined());
         }
-        let mut yaml =
-            String::from("# Written by sre-check: labels its containers for cleanup.\nservices:\n");
+        let mut yaml = String::from(
+            "# Written by sre-check: labels its containers for cleanup, sets their limits.\nservices:\n",
+        );
         for service in services.stdout.lines().filter(|l| !l.trim().is_empty()) {
             let _ = write!(
                 yaml,
-                "  {service}:\n    labels:\n      {LABEL_MANAGED}: \"true\"\n      {LABEL_RUN}: \"{}\"\n",
-                self.run_id
+                "  {service}:\n    labels:\n      {LABEL_MANAGED}: \"true\"\n      {LABEL_RUN}: \"{}\"\n{}",
+                self.run_id,
+                self.limits.compose_service_yaml(4)
             );
         }
         let override_file = tempfile::Builder::new()
@@ -358,24 +408,49 @@ impl Docker {
         project: &ComposeProject,
         timeout: Duration,
     ) -> Result<CommandOutput, RunError> {
+        self.compose_up_images(project, timeout, true)
+    }
+
+    /// [`Docker::compose_up`] with the images `docker compose build` just built: Compose does not
+    /// go through the build again, which costs seconds even when every layer is cached.
+    pub fn compose_up_built(
+        &self,
+        project: &ComposeProject,
+        timeout: Duration,
+    ) -> Result<CommandOutput, RunError> {
+        self.compose_up_images(project, timeout, false)
+    }
+
+    /// `docker compose up --no-start --no-build`: creates the project's networks, volumes and
+    /// containers without starting anything, so that `docker compose run` and `up` can then go
+    /// side by side (both would otherwise create the default network, and an engine that allows
+    /// duplicate network names would get two).
+    pub fn compose_create(&self, project: &ComposeProject) -> Result<CommandOutput, RunError> {
+        self.compose(
+            project,
+            &["up", "--no-start", "--no-build"],
+            Duration::from_secs(120),
+        )
+    }
+
+    fn compose_up_images(
+        &self,
+        project: &ComposeProject,
+        timeout: Duration,
+        build: bool,
+    ) -> Result<CommandOutput, RunError> {
+        let build = if build { "--build" } else { "--no-build" };
         match project.cli {
             ComposeCli::Plugin(_) => {
                 let secs = self.scaled(timeout).as_secs().to_string();
                 self.compose(
                     project,
-                    &[
-                        "up",
-                        "--detach",
-                        "--build",
-                        "--wait",
-                        "--wait-timeout",
-                        &secs,
-                    ],
+                    &["up", "--detach", build, "--wait", "--wait-timeout", &secs],
                     timeout + QUICK,
                 )
             }
             ComposeCli::Standalone(_) => {
-                let out = self.compose(project, &["up", "--detach", "--build"], timeout)?;
+                let out = self.compose(project, &["up", "--detach", build], timeout)?;
                 if out.success() {
                     self.wait_healthy_v1(project, timeout)?;
                 }
@@ -395,7 +470,7 @@ impl Docker {
                 "{{.State.Status}} {{if .State.Health}}{{.State.Health.Status}}{{end}}",
             ]);
             cmd.args(&ids);
-            let states = process::run(cmd, QUICK)?;
+            let states = process::run(cmd, self.scaled(QUICK))?;
             let ready = !ids.is_empty()
                 && states.stdout.lines().all(|l| {
                     let mut parts = l.split_whitespace();
@@ -788,7 +863,7 @@ impl Docker {
         on_line: &(dyn Fn(&str) + Sync),
     ) -> Result<CommandOutput, RunError> {
         let mut cmd = self.docker(&["run", "--rm"]);
-        cmd.args(self.label_args());
+        cmd.args(self.container_args());
         spec.push_args(&mut cmd);
         process::run_with_lines(cmd, self.scaled(timeout), on_line)
     }
@@ -828,7 +903,7 @@ impl Docker {
 
     /// Stops a running container (its stop signal, then SIGKILL after 10 s).
     pub fn stop_container(&self, id: &str) -> anyhow::Result<()> {
-        let out = process::run(self.docker(&["stop", id]), QUICK)?;
+        let out = process::run(self.docker(&["stop", id]), self.scaled(QUICK))?;
         if !out.success() {
             bail!("stopping container {id} failed: {}", out.combined());
         }
@@ -837,7 +912,7 @@ impl Docker {
 
     /// Starts a stopped container again, as it was.
     pub fn start_container(&self, id: &str) -> anyhow::Result<()> {
-        let out = process::run(self.docker(&["start", id]), QUICK)?;
+        let out = process::run(self.docker(&["start", id]), self.scaled(QUICK))?;
         if !out.success() {
             bail!("starting container {id} failed: {}", out.combined());
         }
@@ -846,7 +921,10 @@ impl Docker {
 
     /// Removes a container (running or not) and its anonymous volumes.
     pub fn remove_container(&self, id: &str) -> anyhow::Result<()> {
-        let out = process::run(self.docker(&["rm", "--force", "--volumes", id]), QUICK)?;
+        let out = process::run(
+            self.docker(&["rm", "--force", "--volumes", id]),
+            self.scaled(QUICK),
+        )?;
         if !out.success() {
             bail!("removing container {id} failed: {}", out.combined());
         }
@@ -866,12 +944,52 @@ impl Docker {
         for (kind, list, format) in kinds {
             let mut args = list.to_vec();
             args.extend(["--filter", &filter, "--format", format]);
-            let out = process::run(self.docker(&args), QUICK)?;
+            let out = process::run(self.docker(&args), self.scaled(QUICK))?;
             if !out.success() {
                 bail!("listing {kind}s failed: {}", out.combined());
             }
             found.extend(out.stdout.split_whitespace().map(|n| format!("{kind} {n}")));
         }
         Ok(found)
+    }
+}
+
+/// What a container changed in its image's filesystem, for checks that judge a host by its state
+/// rather than by what a tool reported (topic I's second playbook run).
+impl Docker {
+    /// Like [`Docker::run`], but keeps the stopped container as `name` (labelled with the run, so
+    /// [`Docker::cleanup`] removes it), for [`Docker::diff`] and [`Docker::commit`].
+    pub fn run_kept(
+        &self,
+        spec: &RunSpec,
+        name: &str,
+        timeout: Duration,
+    ) -> Result<CommandOutput, RunError> {
+        let mut cmd = self.docker(&["run", "--name", name]);
+        cmd.args(self.label_args());
+        spec.push_args(&mut cmd);
+        process::run(cmd, self.scaled(timeout))
+    }
+
+    /// `docker diff`: one `A|C|D <path>` line per path the container added, changed or deleted.
+    pub fn diff(&self, container: &str) -> anyhow::Result<String> {
+        let out = process::run(self.docker(&["diff", container]), self.scaled(QUICK))?;
+        if !out.success() {
+            bail!("docker diff {container} failed: {}", out.combined());
+        }
+        Ok(out.stdout)
+    }
+
+    /// Saves a container's filesystem as the image `tag`, labelled with this run.
+    pub fn commit(&self, container: &str, tag: &str) -> anyhow::Result<()> {
+        let label = format!("LABEL {LABEL_MANAGED}=true {LABEL_RUN}={}", self.run_id);
+        let out = process::run(
+            self.docker(&["commit", "--change", &label, container, tag]),
+            self.scaled(Duration::from_secs(120)),
+        )?;
+        if !out.success() {
+            bail!("docker commit {container} failed: {}", out.combined());
+        }
+        Ok(())
     }
 }

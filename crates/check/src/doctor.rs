@@ -3,7 +3,8 @@
 use std::path::Path;
 
 use serde::Serialize;
-use sre_model::debian;
+
+use sre_model::debian::{self, DebianRelease};
 
 use crate::docker::{self, ComposeCli, EngineUnavailable};
 use crate::version_check::{self, Comparison};
@@ -61,6 +62,10 @@ impl Finding {
 /// and, given the challenge site (or an invite link), whether this sre-check is for its challenge.
 pub fn diagnose(workdir: &Path, server: Option<&str>) -> Vec<Finding> {
     let mut findings: Vec<Finding> = server.map(challenge_version).into_iter().collect();
+    findings.push(debian_support(
+        crate::content::debian_releases(),
+        time::OffsetDateTime::now_utc().date(),
+    ));
     let info = match docker::probe() {
         Ok(info) => info,
         Err(err) => {
@@ -111,7 +116,10 @@ pub fn diagnose(workdir: &Path, server: Option<&str>) -> Vec<Finding> {
     });
     findings.push(disk(workdir, info.root_dir.as_deref()));
     // The Debian releases the topics build on: the ones topic II packages for.
-    let base_images: Vec<String> = debian::RELEASES.iter().map(|r| r.image()).collect();
+    let base_images: Vec<String> = crate::content::debian_releases()
+        .iter()
+        .map(|r| r.image())
+        .collect();
     let absent: Vec<&str> = base_images
         .iter()
         .map(String::as_str)
@@ -131,6 +139,38 @@ pub fn diagnose(workdir: &Path, server: Option<&str>) -> Vec<Finding> {
         )
     });
     findings
+}
+
+/// Debian's support of topic II's releases on `today`: a warning from a year before a release's
+/// support ends, so whoever runs the challenge reviews its releases in time (a release whose
+/// support already ended stays on purpose, and is only noted).
+fn debian_support(releases: &[DebianRelease], today: time::Date) -> Finding {
+    const NAME: &str = "debian releases";
+    let labels: Vec<String> = releases.iter().map(DebianRelease::label).collect();
+    let ending: Vec<String> = releases
+        .iter()
+        .filter(|r| debian::parse_date(r.end_of_support()).is_ok_and(|end| end >= today))
+        .filter_map(|r| r.support_notice(today))
+        .collect();
+    let ended: Vec<String> = releases
+        .iter()
+        .filter(|r| debian::parse_date(r.end_of_support()).is_ok_and(|end| end < today))
+        .filter_map(|r| r.support_notice(today))
+        .collect();
+    let mut detail = format!("topic II builds for {}", labels.join(", "));
+    for note in &ended {
+        detail.push_str(&format!("; {note}"));
+    }
+    if ending.is_empty() {
+        return Finding::ok(NAME, detail);
+    }
+    Finding::not_ok(
+        NAME,
+        Level::Warn,
+        format!("{}; {detail}", ending.join("; ")),
+        "Whoever runs the challenge: review topic II's releases ([[topic.package.releases]] in \
+         content/challenge.toml) and publish a new sre-check before that date",
+    )
 }
 
 /// Whether the challenge `given` (a site address or an invite link) runs is the embedded one.
@@ -204,4 +244,26 @@ fn free_bytes(path: &Path) -> Option<u64> {
 
 fn gib(bytes: u64) -> String {
     format!("{:.1} GiB", bytes as f64 / (1024.0 * 1024.0 * 1024.0))
+}
+
+#[cfg(test)]
+mod tests {
+    use time::macros::date;
+
+    /// A fixed clock: the shipped releases warn a year before bookworm's end of support.
+    #[test]
+    fn debian_support_warns_a_year_ahead() {
+        let releases = crate::content::debian_releases();
+        let quiet = super::debian_support(releases, date!(2027 - 01 - 15));
+        assert_eq!(quiet.level, super::Level::Ok, "{quiet:?}");
+        assert!(quiet.detail.contains("bullseye"), "{quiet:?}");
+        let warned = super::debian_support(releases, date!(2027 - 07 - 15));
+        assert_eq!(warned.level, super::Level::Warn, "{warned:?}");
+        assert!(warned.detail.contains("ends on 2028-06-30"), "{warned:?}");
+        assert!(
+            warned
+                .fix
+                .is_some_and(|f| f.contains("[[topic.package.releases]]"))
+        );
+    }
 }

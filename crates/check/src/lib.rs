@@ -3,9 +3,11 @@
 //! Pipeline: [`run_command`] reads the command line into settings, [`topics`] runs each topic's
 //! checks (its registry maps a topic id to the module that declares its checks; a topic with only
 //! written answers gets the generic answer check) with the toolkit in [`runner`] and the
-//! [`docker`] driver, and [`report_file`] writes the report defined in `sre-model`; [`upload`]
-//! sends it to the challenge server.
+//! [`docker`] driver, and [`report_file`] writes the report defined in `sre-model`;
+//! [`upload_command`] sends it to the challenge server with the work [`work`] collects, through
+//! [`upload`].
 
+pub mod cache;
 pub mod cancel;
 pub mod clean;
 pub mod cli;
@@ -13,6 +15,7 @@ pub mod content;
 pub mod docker;
 pub mod doctor;
 pub mod init;
+pub mod limits;
 pub mod options;
 pub mod process;
 pub mod progress;
@@ -21,7 +24,9 @@ pub mod run_command;
 pub mod runner;
 pub mod topics;
 pub mod upload;
+pub mod upload_command;
 pub mod version_check;
+pub mod work;
 pub mod workdir;
 pub mod yaml;
 

@@ -8,7 +8,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use sre_check::cli::{Cli, Command};
-use sre_check::{clean, doctor, ignore_broken_pipe, init, run_command, upload};
+use sre_check::{clean, doctor, ignore_broken_pipe, init, run_command, upload_command};
 use sre_model::Status;
 
 /// Every check passed.
@@ -78,31 +78,10 @@ fn try_main() -> anyhow::Result<u8> {
                 Status::Error => EXIT_ERROR,
             })
         }
-        Command::Upload(args) => {
-            let settings = upload::UploadSettings::from_args(args)?;
-            let uploaded = upload::upload(&settings, |note| eprintln!("{note}"))?;
-            for warning in &uploaded.warnings {
-                eprintln!("warning: {warning}");
-            }
-            let mut out = std::io::stdout().lock();
-            let printed = if uploaded.duplicate {
-                writeln!(
-                    out,
-                    "This report was already uploaded at {} ({}); nothing changed.",
-                    uploaded.received_at, uploaded.digest
-                )
-            } else {
-                writeln!(
-                    out,
-                    "Uploaded {} to {} ({}).",
-                    settings.report_path().display(),
-                    settings.server(),
-                    uploaded.digest
-                )
-            };
-            ignore_broken_pipe(printed)?;
-            Ok(EXIT_PASS)
-        }
+        Command::Upload(args) => Ok(match upload_command::execute(args)? {
+            upload_command::Outcome::Sent => EXIT_PASS,
+            upload_command::Outcome::Declined => EXIT_FAIL,
+        }),
         Command::Clean { all } => {
             let removed = clean::clean(all)?;
             let mut out = std::io::stdout().lock();

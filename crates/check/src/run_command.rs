@@ -5,7 +5,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use anyhow::Context;
 use sre_model::report::{ChallengeRef, Host, REPORT_SCHEMA, Report, Tool, format_time};
-use sre_model::{Status, Topic};
+use sre_model::{Audience, Status, Topic};
 use time::OffsetDateTime;
 
 use crate::cli::RunArgs;
@@ -23,7 +23,9 @@ pub struct RunSettings {
     report_path: PathBuf,
     json: bool,
     timeout_factor: f64,
+    jobs: usize,
     options: TopicOptions,
+    audience: Audience,
 }
 
 impl RunSettings {
@@ -36,6 +38,7 @@ impl RunSettings {
             .iter()
             .filter(|t| args.topics.is_empty() || args.topics.contains(&t.id))
             .collect();
+        let audience = args.audience();
         let report_path = args
             .report
             .unwrap_or_else(|| workdir.path(".sre-check/report.json"));
@@ -47,7 +50,9 @@ impl RunSettings {
             report_path,
             json: args.json,
             timeout_factor: args.timeout_factor,
+            jobs: usize::from(args.jobs),
             options,
+            audience,
         })
     }
 }
@@ -68,18 +73,24 @@ pub fn execute(settings: RunSettings) -> anyhow::Result<Status> {
         None
     };
     cancel::install().context("installing the Ctrl-C handler")?;
-    let progress = Progress::new();
+    let jobs = settings.jobs.min(settings.topics.len()).max(1);
+    let progress = if jobs > 1 {
+        Progress::concurrent(&settings.topics)
+    } else {
+        Progress::new()
+    };
     let env = RunEnv {
         workdir: &settings.workdir,
         manifest,
         docker: docker.as_ref(),
         progress: &progress,
         options: &settings.options,
+        audience: settings.audience,
     };
     let started_at = OffsetDateTime::now_utc();
     let topics = {
         let _cleanup = CleanupGuard(docker.as_ref());
-        topics::run_topics(&env, &settings.topics)
+        topics::run_topics(&env, &settings.topics, jobs)
     };
     let report = Report {
         schema: REPORT_SCHEMA.to_owned(),

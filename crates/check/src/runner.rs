@@ -6,11 +6,16 @@
 //! [`Verdict`]. The runner times it, shows progress, and turns errors into `error` results: an
 //! `Err` from a check is by definition the environment's or the checker's problem, never the
 //! candidate's (see [`Verdict::fail`] for that).
+//!
+//! A run is made for an audience ([`RunEnv::audience`]): a check the manifest gives to reviewers
+//! is neither run nor recorded in a candidate's run, so its result cannot reach the candidate's
+//! terminal or report. The topics call every check as usual; [`TopicRun`] leaves out the ones
+//! the audience does not see.
 
 use std::time::Instant;
 
 use sre_model::report::{CheckResult, EVIDENCE_LIMIT, HINT_LIMIT, Signal, truncate_evidence};
-use sre_model::{Manifest, Status, Topic, TopicReport};
+use sre_model::{Audience, Manifest, Status, Topic, TopicReport};
 
 use crate::cancel;
 use crate::docker::Docker;
@@ -31,6 +36,9 @@ pub struct RunEnv<'a> {
     pub progress: &'a Progress,
     /// Options of the topics' checks set with `--set <topic>.<name>=<value>`.
     pub options: &'a TopicOptions,
+    /// Whose run this is: a candidate's runs only the checks meant for candidates; a reviewer's
+    /// (the verification worker, the tests of the checks) runs them all.
+    pub audience: Audience,
 }
 
 /// What a check concluded about the submission.
@@ -136,13 +144,25 @@ impl<'a> TopicRun<'a> {
         self.env
     }
 
+    /// Whether the audience of this run sees check `id` (a check the manifest does not list is
+    /// shown, so a mistake in the manifest cannot hide a result).
+    pub fn runs(&self, id: &str) -> bool {
+        self.topic
+            .check(id)
+            .is_none_or(|c| self.env.audience.sees(c.audience))
+    }
+
     /// Runs the check `id` (listed in the manifest for this topic) and records its outcome.
-    /// Returns its status so later checks can depend on it.
+    /// Returns its status so later checks can depend on it. A check the run's audience does not
+    /// see is not run, and reported to the caller as skipped.
     pub fn check(
         &mut self,
         id: &str,
         check_fn: impl FnOnce(&CheckCtx) -> anyhow::Result<Verdict>,
     ) -> Status {
+        if !self.runs(id) {
+            return Status::Skipped;
+        }
         let title = self.title(id);
         if cancel::requested() {
             return self.record(id, Ok(Verdict::skipped("the run was interrupted")), 0);
@@ -177,13 +197,17 @@ impl<'a> TopicRun<'a> {
         });
     }
 
-    /// Records an outcome computed elsewhere (e.g. by checks run in parallel threads).
+    /// Records an outcome computed elsewhere (e.g. by checks run in parallel threads); nothing
+    /// for a check the run's audience does not see.
     pub fn record(
         &mut self,
         id: &str,
         outcome: anyhow::Result<Verdict>,
         duration_ms: u64,
     ) -> Status {
+        if !self.runs(id) {
+            return Status::Skipped;
+        }
         let (status, evidence, hint) = match outcome {
             Ok(Verdict::Pass { evidence }) => (Status::Pass, evidence, None),
             Ok(Verdict::Fail { evidence, hint }) => (Status::Fail, evidence, Some(hint)),
@@ -210,10 +234,10 @@ impl<'a> TopicRun<'a> {
             .map_or_else(|| id.to_owned(), |c| c.title.clone())
     }
 
-    /// The topic's report: every check the manifest lists appears, those that did not run as
-    /// skipped, so a report always shows the whole topic.
+    /// The topic's report: every check the manifest lists for the run's audience appears, those
+    /// that did not run as skipped, so a report always shows the whole topic.
     pub fn finish(mut self) -> TopicReport {
-        for spec in &self.topic.checks {
+        for spec in self.topic.checks_for(self.env.audience) {
             if !self.results.iter().any(|r| r.id == spec.id) {
                 let reason = if cancel::requested() {
                     "the run was interrupted"
@@ -250,7 +274,10 @@ fn describe_error(err: &anyhow::Error) -> (String, String) {
 /// A check started with [`TopicRun::spawn`], running on its own thread.
 pub struct SpawnedCheck<'scope> {
     id: String,
-    handle: std::thread::ScopedJoinHandle<'scope, (anyhow::Result<Verdict>, u64, CheckProgress)>,
+    /// None when the run's audience does not see the check: nothing was started.
+    handle: Option<
+        std::thread::ScopedJoinHandle<'scope, (anyhow::Result<Verdict>, u64, CheckProgress)>,
+    >,
 }
 
 // Checks that overlap: a topic starts a slow independent check (a linter, a second container)
@@ -268,6 +295,12 @@ impl<'a> TopicRun<'a> {
         'a: 'scope,
         F: FnOnce(&CheckCtx) -> anyhow::Result<Verdict> + Send + 'scope,
     {
+        if !self.runs(id) {
+            return SpawnedCheck {
+                id: id.to_owned(),
+                handle: None,
+            };
+        }
         let (env, topic, title) = (self.env, self.topic, self.title(id));
         let label = id.to_owned();
         let handle = scope.spawn(move || {
@@ -287,13 +320,16 @@ impl<'a> TopicRun<'a> {
         });
         SpawnedCheck {
             id: id.to_owned(),
-            handle,
+            handle: Some(handle),
         }
     }
 
     /// Waits for a spawned check and records its outcome (a panic in it is an `error`).
     pub fn join(&mut self, check: SpawnedCheck) -> Status {
-        match check.handle.join() {
+        let Some(handle) = check.handle else {
+            return Status::Skipped;
+        };
+        match handle.join() {
             Ok((outcome, millis, progress)) => {
                 let status = self.record(&check.id, outcome, millis);
                 if let Some(result) = self.results.last() {

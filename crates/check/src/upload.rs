@@ -1,16 +1,19 @@
-//! `sre-check upload`: sends the report of the last run to the challenge server (sre-intake,
-//! `POST /api/v1/reports`).
+//! `sre-check upload`'s conversation with the challenge server (sre-intake): the work with the
+//! report (`POST /api/v1/submissions`, an archive made by `sre-work`), or the report alone
+//! (`POST /api/v1/reports`, `--report-only`).
 //!
 //! The report is validated before it leaves the machine. Uploads are idempotent on the server
-//! (by the report's digest), so a network error is simply retried with growing waits; a reply
-//! that says what is wrong (bad token, submitted, too large, invalid) stops at once with a message
-//! that says what to do. The report file is never modified: it stays for the next attempt.
+//! (by the report's digest, by the archive's digest), so a network error is simply retried with
+//! growing waits; a reply that says what is wrong (bad token, submitted, too large, invalid) stops
+//! at once with a message that says what to do. The report file is never modified: it stays for
+//! the next attempt.
 
-use std::io::Read;
+use std::io::{IsTerminal, Read};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context, bail};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde_json::Value;
 use sre_model::Report;
 
@@ -19,6 +22,14 @@ use crate::version_check::{self, Comparison};
 
 /// The API path reports are posted to.
 const REPORTS_PATH: &str = "/api/v1/reports";
+/// The API path work (archive with report) is posted to.
+const SUBMISSIONS_PATH: &str = "/api/v1/submissions";
+/// Bodies from this size on show a progress bar on a terminal.
+const PROGRESS_FROM: usize = 1 << 20;
+/// The slowest upload speed a whole upload is given time for (bytes per second) on top of
+/// [`BASE_TIMEOUT`]: 20 MiB get 5 more minutes.
+const SLOWEST_SPEED: u64 = 64 * 1024;
+const BASE_TIMEOUT: Duration = Duration::from_secs(120);
 /// The first wait between attempts; doubled after each, up to [`MAX_WAIT`].
 const FIRST_WAIT: Duration = Duration::from_millis(500);
 const MAX_WAIT: Duration = Duration::from_secs(8);
@@ -30,7 +41,40 @@ pub struct UploadSettings {
     token: String,
     report_path: PathBuf,
     body: Vec<u8>,
+    report: Report,
     attempts: u32,
+}
+
+/// What one upload sends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Sending {
+    /// The report alone.
+    Report,
+    /// The work: an archive with the report.
+    Work,
+}
+
+impl Sending {
+    fn path(self) -> &'static str {
+        match self {
+            Sending::Report => REPORTS_PATH,
+            Sending::Work => SUBMISSIONS_PATH,
+        }
+    }
+
+    fn content_type(self) -> &'static str {
+        match self {
+            Sending::Report => "application/json",
+            Sending::Work => "application/gzip",
+        }
+    }
+
+    fn noun(self) -> &'static str {
+        match self {
+            Sending::Report => "report",
+            Sending::Work => "work",
+        }
+    }
 }
 
 /// The server's answer to a successful upload.
@@ -44,19 +88,23 @@ pub struct Uploaded {
     pub duplicate: bool,
     /// What the server wants the candidate to know (e.g. a challenge version mismatch).
     pub warnings: Vec<String>,
+    /// Work only: how many files the server stored.
+    pub files: Option<u64>,
+    /// Work only: the digest of the report stored with it.
+    pub report_digest: Option<String>,
 }
 
 impl UploadSettings {
     /// Reads and validates the report, and works out the server and the token.
-    pub fn from_args(args: UploadArgs) -> anyhow::Result<UploadSettings> {
-        let Some(given) = args.token.filter(|t| !t.trim().is_empty()) else {
+    pub fn from_args(args: &UploadArgs) -> anyhow::Result<UploadSettings> {
+        let Some(given) = args.token.as_deref().filter(|t| !t.trim().is_empty()) else {
             bail!(
                 "no token: pass --token <token> or set SRE_INTAKE_TOKEN (the token is the last \
                  part of your invite link; the whole link works too)"
             );
         };
         let (link_server, token) = split_invite(given.trim());
-        let server = match (args.server, link_server) {
+        let server = match (args.server.clone(), link_server) {
             (Some(server), _) => server,
             (None, Some(server)) => server,
             (None, None) => bail!(
@@ -65,25 +113,40 @@ impl UploadSettings {
             ),
         };
         let server = checked_server(&server)?;
-        let body = std::fs::read(&args.report).with_context(|| {
+        let report_path = args
+            .report
+            .clone()
+            .unwrap_or_else(|| args.dir.join(".sre-check/report.json"));
+        let body = std::fs::read(&report_path).with_context(|| {
             format!(
                 "cannot read the report {}: run `sre-check run` first, or give --report",
-                args.report.display()
+                report_path.display()
             )
         })?;
-        Report::from_json(&body).with_context(|| {
+        let report = Report::from_json(&body).with_context(|| {
             format!(
                 "{} is not a report this sre-check can upload; run `sre-check run` again",
-                args.report.display()
+                report_path.display()
             )
         })?;
         Ok(UploadSettings {
             server,
             token,
-            report_path: args.report,
+            report_path,
             body,
+            report,
             attempts: args.attempts.max(1),
         })
+    }
+
+    /// The report, as read from the file.
+    pub fn report_bytes(&self) -> &[u8] {
+        &self.body
+    }
+
+    /// The report, parsed.
+    pub fn report(&self) -> &Report {
+        &self.report
     }
 
     /// The server reports go to.
@@ -137,8 +200,27 @@ enum Attempt {
     },
 }
 
-/// Uploads the report, retrying transient failures; `note` receives a line per retry.
-pub fn upload(settings: &UploadSettings, mut note: impl FnMut(&str)) -> anyhow::Result<Uploaded> {
+/// Uploads the report alone, retrying transient failures; `note` receives a line per retry.
+pub fn upload(settings: &UploadSettings, note: impl FnMut(&str)) -> anyhow::Result<Uploaded> {
+    send(settings, Sending::Report, &settings.body, note)
+}
+
+/// Uploads the work: `archive` as `sre_work::pack` made it (with the report inside), retrying
+/// transient failures like [`upload`]; a progress bar shows on a terminal for large archives.
+pub fn upload_work(
+    settings: &UploadSettings,
+    archive: &[u8],
+    note: impl FnMut(&str),
+) -> anyhow::Result<Uploaded> {
+    send(settings, Sending::Work, archive, note)
+}
+
+fn send(
+    settings: &UploadSettings,
+    what: Sending,
+    body: &[u8],
+    mut note: impl FnMut(&str),
+) -> anyhow::Result<Uploaded> {
     // An old sre-check is worth a warning, not a refusal: the report is still the candidate's.
     // A server without the site (API only) has no manifest to compare with: nothing to say.
     let mut outdated = match version_check::server_version(&settings.server) {
@@ -151,15 +233,17 @@ pub fn upload(settings: &UploadSettings, mut note: impl FnMut(&str)) -> anyhow::
     let agent: ureq::Agent = ureq::Agent::config_builder()
         .http_status_as_error(false)
         .timeout_connect(Some(Duration::from_secs(10)))
-        .timeout_global(Some(Duration::from_secs(120)))
+        .timeout_global(Some(
+            BASE_TIMEOUT + Duration::from_secs(body.len() as u64 / SLOWEST_SPEED),
+        ))
         .user_agent(concat!("sre-check/", env!("CARGO_PKG_VERSION")))
         .build()
         .into();
-    let url = format!("{}{REPORTS_PATH}", settings.server);
+    let url = format!("{}{}", settings.server, what.path());
     let mut wait = FIRST_WAIT;
     let mut last = String::new();
     for attempt in 1..=settings.attempts {
-        match attempt_once(&agent, &url, settings)? {
+        match attempt_once(&agent, &url, settings, what, body)? {
             Attempt::Done(mut uploaded) => {
                 if let Some(message) = outdated.take() {
                     uploaded.warnings.insert(0, message);
@@ -198,14 +282,30 @@ fn attempt_once(
     agent: &ureq::Agent,
     url: &str,
     settings: &UploadSettings,
+    what: Sending,
+    body: &[u8],
 ) -> anyhow::Result<Attempt> {
+    let bar = progress_bar(body.len());
+    let mut plain = body;
+    let mut shown;
+    let reader: &mut dyn Read = match &bar {
+        Some(bar) => {
+            shown = bar.wrap_read(body);
+            &mut shown
+        }
+        None => &mut plain,
+    };
     let sent = agent
         .post(url)
         .header("authorization", &format!("Bearer {}", settings.token))
-        .header("content-type", "application/json")
-        // The server answers a bad token or an oversized report before the body is sent.
+        .header("content-type", what.content_type())
+        .header("content-length", &body.len().to_string())
+        // The server answers a bad token or an oversized body before the body is sent.
         .header("expect", "100-continue")
-        .send(&settings.body[..]);
+        .send(ureq::SendBody::from_reader(reader));
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
     let response = match sent {
         Ok(response) => response,
         Err(err) => {
@@ -239,6 +339,8 @@ fn attempt_once(
     let detail = reply["detail"].as_str().unwrap_or(text.trim()).to_owned();
     match status {
         200 | 201 => Ok(Attempt::Done(Uploaded {
+            files: reply["files"].as_u64(),
+            report_digest: reply["report"]["digest"].as_str().map(str::to_owned),
             digest: reply["digest"].as_str().unwrap_or_default().to_owned(),
             received_at: reply["received_at"].as_str().unwrap_or_default().to_owned(),
             duplicate: reply["duplicate"].as_bool().unwrap_or(status == 200),
@@ -256,18 +358,26 @@ fn attempt_once(
              of your invite link; if the invite expired, ask for a new one"
         ),
         403 => bail!(
-            "this token cannot upload reports ({detail}): use the token from your invite link"
+            "this token cannot upload {}s ({detail}): use the token from your invite link",
+            what.noun()
         ),
         404 => bail!(
             "{url} does not exist (404): check --server, it is the address of the challenge site"
         ),
         409 => bail!(
-            "you have already submitted your answers, so the server accepts no new report ({detail})"
+            "you have already submitted your answers, so the server accepts no new {} ({detail})",
+            what.noun()
         ),
+        // Over one of the server's limits (size, files, a file), which may be lower than
+        // sre-check's own, or the candidate's quota: the server's detail says which and what to do.
+        413 if what == Sending::Work => {
+            bail!("the server does not accept this much work: {detail}")
+        }
         413 => bail!(
             "the report is {} bytes, more than the server accepts ({detail})",
-            settings.body.len()
+            body.len()
         ),
+        422 if what == Sending::Work => bail!("the server refused the work: {detail}"),
         422 => bail!(
             "the server rejected the report: {detail}. Run `sre-check run` again with the \
              sre-check of your invite"
@@ -282,6 +392,21 @@ fn attempt_once(
         }),
         _ => bail!("unexpected reply {status} from {url}: {detail}"),
     }
+}
+
+/// A progress bar for a body of `len` bytes: on a terminal, for large bodies only.
+fn progress_bar(len: usize) -> Option<ProgressBar> {
+    if len < PROGRESS_FROM || !std::io::stderr().is_terminal() {
+        return None;
+    }
+    let bar = ProgressBar::with_draw_target(Some(len as u64), ProgressDrawTarget::stderr());
+    bar.set_style(
+        ProgressStyle::with_template(
+            "  sending {bar:30} {bytes}/{total_bytes} {bytes_per_sec} {eta}",
+        )
+        .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    Some(bar)
 }
 
 /// `wait` ± 25 %, so that many clients cut off together do not all come back at once.

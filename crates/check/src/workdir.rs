@@ -5,7 +5,6 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 use anyhow::Context;
-use sha2::{Digest, Sha256};
 use sre_model::Manifest;
 use sre_model::report::FileDigest;
 
@@ -84,10 +83,7 @@ impl WorkDir {
         };
         let digest = FileDigest {
             path: rel.to_owned(),
-            sha256: Sha256::digest(&bytes)
-                .iter()
-                .map(|b| format!("{b:02x}"))
-                .collect(),
+            sha256: sre_work::sha256_hex(&bytes),
             bytes: bytes.len() as u64,
         };
         if let Ok(mut read) = self.read.lock() {

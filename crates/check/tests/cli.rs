@@ -133,16 +133,22 @@ fn written_answers_pass_and_untouched_templates_fail() {
         .iter()
         .map(|t| (t.id.as_str(), t.checks[0].status.as_str()))
         .collect();
-    assert_eq!(statuses, [("leadership", "fail"), ("feedback", "fail")]);
+    assert_eq!(statuses, [("leadership", "fail"), ("feedback", "pass")]);
+    let leadership = &report.topics[0].checks[0];
+    assert!(
+        leadership
+            .evidence
+            .contains("technical-leadership.md is unchanged"),
+        "init writes the template, which is not an answer: {leadership:?}"
+    );
     let feedback = &report.topics[1].checks[0];
-    assert!(feedback.evidence.contains("unchanged"), "{feedback:?}");
     assert!(
         feedback
-            .hint
-            .as_deref()
-            .unwrap_or("")
-            .contains("feedback.txt")
+            .evidence
+            .contains("feedback.txt: not written (optional)"),
+        "{feedback:?}"
     );
+    assert_eq!(feedback.hint, None);
 
     std::fs::write(
         dir.join("technical-leadership.txt"),
@@ -161,7 +167,87 @@ fn written_answers_pass_and_untouched_templates_fail() {
     let report = Report::from_json(&saved).expect("the report file is valid");
     assert_eq!(report.overall(), sre_model::Status::Pass);
     let files: Vec<&str> = report.files.iter().map(|f| f.path.as_str()).collect();
-    assert_eq!(files, ["feedback.txt", "technical-leadership.txt"]);
+    assert_eq!(
+        files,
+        [
+            "feedback.txt",
+            "technical-leadership.md",
+            "technical-leadership.txt"
+        ],
+        "the answer is read from the .txt although init wrote the .md template"
+    );
+}
+
+#[test]
+fn feedback_is_optional_whether_unchanged_or_deleted() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("w");
+    init(&dir);
+    let dir_arg = dir.to_str().unwrap();
+    let run = || sre_check(&["run", "--json", "--dir", dir_arg, "--topic", "feedback"]);
+    let unchanged = run();
+    let clean = "exit code of a run where every check passes";
+    assert_eq!(
+        unchanged.status.code(),
+        Some(0),
+        "{clean}: {}",
+        stderr(&unchanged)
+    );
+    let report = Report::from_json(&unchanged.stdout).expect("a valid report");
+    assert_eq!(report.overall(), sre_model::Status::Pass);
+    assert!(
+        report.topics[0].checks[0]
+            .evidence
+            .contains("not written (optional)")
+    );
+    std::fs::remove_file(dir.join("feedback.txt")).unwrap();
+    let deleted = run();
+    assert_eq!(
+        deleted.status.code(),
+        Some(0),
+        "{clean}: {}",
+        stderr(&deleted)
+    );
+}
+
+#[test]
+fn init_writes_the_answer_templates_and_keeps_written_answers() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("w");
+    init(&dir);
+    let manifest = sre_model::Manifest::from_toml(include_str!("../../../content/challenge.toml"))
+        .expect("the manifest is valid");
+    let mut written = 0;
+    for (_, slot) in manifest.slots() {
+        if let Some(template) = &slot.template {
+            let path = dir.join(slot.canonical_file());
+            assert_eq!(
+                std::fs::read_to_string(&path).unwrap_or_default(),
+                *template,
+                "{}",
+                path.display()
+            );
+            written += 1;
+        }
+    }
+    assert_eq!(
+        written, 3,
+        "packaging notes, monitoring answers, migration plan"
+    );
+
+    std::fs::write(dir.join("monitoring/answers.md"), "mine").unwrap();
+    std::fs::write(dir.join("technical-leadership.txt"), "mine too").unwrap();
+    std::fs::remove_file(dir.join("technical-leadership.md")).unwrap();
+    let forced = sre_check(&["init", "--force", dir.to_str().unwrap()]);
+    assert!(forced.status.success(), "{}", stderr(&forced));
+    assert_eq!(
+        std::fs::read_to_string(dir.join("monitoring/answers.md")).unwrap(),
+        "mine"
+    );
+    assert!(
+        !dir.join("technical-leadership.md").exists(),
+        "an answer in the .txt the slot accepts is kept, and no template is added beside it"
+    );
 }
 
 #[test]

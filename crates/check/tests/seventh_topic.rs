@@ -19,8 +19,17 @@ fn manifest_with_seventh_topic() -> Manifest {
     Manifest::from_toml(&text).expect("the manifest with a seventh topic is valid")
 }
 
-/// Runs the seventh topic's checks in `dir` against `manifest`.
+/// Runs the seventh topic's checks in `dir` against `manifest`, as a candidate runs them.
 fn check_oncall(manifest: &Manifest, dir: &std::path::Path) -> TopicReport {
+    check_oncall_for(manifest, dir, sre_model::Audience::Candidate)
+}
+
+/// Runs the seventh topic's checks in `dir` for `audience`.
+fn check_oncall_for(
+    manifest: &Manifest,
+    dir: &std::path::Path,
+    audience: sre_model::Audience,
+) -> TopicReport {
     let workdir = WorkDir::open(dir, manifest).expect("a working copy");
     let progress = Progress::new();
     let options = TopicOptions::default();
@@ -30,9 +39,10 @@ fn check_oncall(manifest: &Manifest, dir: &std::path::Path) -> TopicReport {
         docker: None,
         progress: &progress,
         options: &options,
+        audience,
     };
     let oncall = manifest.topic("oncall").expect("the seventh topic");
-    let mut reports = topics::run_topics(&env, &[oncall]);
+    let mut reports = topics::run_topics(&env, &[oncall], 1);
     assert_eq!(reports.len(), 1);
     reports.remove(0)
 }
@@ -82,6 +92,17 @@ fn a_written_only_seventh_topic_is_checked_with_no_code_change() {
     let written = check_oncall(&manifest, &dir);
     assert_eq!(written.status, Status::Pass, "{written:?}");
     let signals: Vec<(&str, bool)> = written
+        .signals
+        .iter()
+        .map(|s| (s.id.as_str(), s.present))
+        .collect();
+    assert_eq!(
+        signals,
+        [("handover", true)],
+        "a candidate's run computes only the aids meant for candidates"
+    );
+    let for_reviewer = check_oncall_for(&manifest, &dir, sre_model::Audience::Reviewer);
+    let signals: Vec<(&str, bool)> = for_reviewer
         .signals
         .iter()
         .map(|s| (s.id.as_str(), s.present))

@@ -38,6 +38,43 @@ pub fn starter(slot: &AnswerSlot) -> &str {
         .unwrap_or("")
 }
 
+/// The bytes of a starter kit file (`infrastructure/playbook.yml`), as the candidate was given it:
+/// a handed-out file, or the answer template `sre-check init` writes at that path.
+pub fn starter_file(path: &str) -> Option<&'static [u8]> {
+    STARTER_FILES
+        .iter()
+        .find(|(p, _)| *p == path)
+        .map(|(_, bytes)| *bytes)
+        .or_else(|| {
+            manifest()
+                .slots()
+                .find(|(_, slot)| slot.canonical_file() == path)
+                .and_then(|(_, slot)| slot.template.as_deref())
+                .map(str::as_bytes)
+        })
+}
+
+/// The starter kit's content digest (`sre_model::manifest::content_digest`), as `sre-check`
+/// built from the same content computes it: work sent for another digest was not made from the
+/// files this server diffs against.
+pub fn content_digest() -> &'static str {
+    static DIGEST: OnceLock<String> = OnceLock::new();
+    DIGEST.get_or_init(|| {
+        sre_model::manifest::content_digest(
+            manifest()
+                .starter_files()
+                .into_iter()
+                .map(|p| (p, starter_file(p).unwrap_or_default())),
+        )
+    })
+}
+
+/// Whether work or a report made for the edition `version` with content `digest` was made from
+/// the challenge this server embeds.
+pub fn matches(version: &str, digest: &str) -> bool {
+    version == manifest().challenge.version && digest == content_digest()
+}
+
 /// Whether `text` is what was handed out, ignoring differences of whitespace.
 pub fn is_unchanged(slot: &AnswerSlot, text: &str) -> bool {
     let words = |t: &str| t.split_whitespace().collect::<Vec<_>>().join(" ");
@@ -65,5 +102,9 @@ mod tests {
         let leadership = slot("leadership").expect("topic V has a slot").1;
         assert!(starter(leadership).contains("## Strategy"));
         assert!(slot("../etc/passwd").is_none());
+        for file in manifest().starter_files() {
+            assert!(starter_file(file).is_some(), "{file} is embedded");
+        }
+        assert!(starter_file("../Cargo.toml").is_none());
     }
 }

@@ -57,6 +57,26 @@ pub enum Command {
         #[command(subcommand)]
         command: ReviewerCommand,
     },
+    /// Manage verification workers (sre-verify), whose tokens can only claim and report jobs.
+    Worker {
+        /// What to do with workers.
+        #[command(subcommand)]
+        command: WorkerCommand,
+    },
+}
+
+/// `worker` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum WorkerCommand {
+    /// Create a worker: prints its token, once (give it to `sre-verify --token`).
+    Create {
+        /// The worker's name, unique, shown next to what it verified (e.g. its host).
+        #[arg(long)]
+        name: String,
+        /// The database.
+        #[command(flatten)]
+        db: DbArgs,
+    },
 }
 
 /// `invite` subcommands.
@@ -172,6 +192,23 @@ pub struct ServeArgs {
     /// Most reports each candidate may store; 429 after.
     #[arg(long, value_name = "N", default_value_t = 1_000)]
     pub quota_reports: u32,
+    /// Most submissions of work each candidate may store (`sre-check upload`); 429 after. Their
+    /// archives count against `--quota-mib` too.
+    #[arg(long, value_name = "N", default_value_t = 1_000)]
+    pub quota_submissions: u32,
+    /// Largest archive of work `sre-check upload` may send, in MiB (compressed); the files may
+    /// expand to ten times as much in all. Larger is answered 413.
+    #[arg(long, value_name = "MIB", default_value_t = 20, env = "SRE_INTAKE_SUBMISSION_MAX_MIB",
+          value_parser = clap::value_parser!(u32).range(1..=1024))]
+    pub submission_max_mib: u32,
+    /// Largest file a submission may hold, in MiB.
+    #[arg(long, value_name = "MIB", default_value_t = 5, env = "SRE_INTAKE_SUBMISSION_MAX_FILE_MIB",
+          value_parser = clap::value_parser!(u32).range(1..=1024))]
+    pub submission_max_file_mib: u32,
+    /// Most files a submission may hold.
+    #[arg(long, value_name = "N", default_value_t = 2_000, env = "SRE_INTAKE_SUBMISSION_MAX_FILES",
+          value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    pub submission_max_files: u32,
     /// A request whose body stops arriving for this long is answered 408.
     #[arg(long, value_name = "SECONDS", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..))]
     pub body_timeout: u64,

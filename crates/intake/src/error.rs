@@ -89,6 +89,11 @@ impl ApiError {
         )
     }
 
+    /// The machine-readable code (`submitted`, `quota_bytes`…).
+    pub fn code(&self) -> &'static str {
+        self.code
+    }
+
     /// The status this error answers with.
     pub fn status(&self) -> StatusCode {
         self.status

@@ -11,7 +11,9 @@ use std::time::Duration;
 
 use anyhow::Context;
 use clap::Parser;
-use sre_intake::cli::{Cli, Command, DbArgs, InviteCommand, LogFormat, ReviewerCommand};
+use sre_intake::cli::{
+    Cli, Command, DbArgs, InviteCommand, LogFormat, ReviewerCommand, WorkerCommand,
+};
 use sre_intake::invites::{self, InviteRequest};
 use sre_intake::store::{self, Location};
 use sre_intake::{serve, store::people};
@@ -90,6 +92,19 @@ fn try_main(cli: Cli) -> anyhow::Result<()> {
                 eprintln!(
                     "Reviewer {} ({}) created. Keep this token secret; it is shown only now:",
                     reviewer.name, reviewer.id
+                );
+                print_line(&token)
+            }
+            Command::Worker {
+                command: WorkerCommand::Create { name, db },
+            } => {
+                let db = open(&db).await?;
+                let created = store::workers::create(&db, &name).await;
+                db.close().await;
+                let (worker, token) = created?;
+                eprintln!(
+                    "Worker {} ({}) created. Keep this token secret; it is shown only now:",
+                    worker.name, worker.id
                 );
                 print_line(&token)
             }

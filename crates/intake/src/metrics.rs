@@ -12,6 +12,7 @@ use axum::response::Response;
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
 
@@ -47,6 +48,56 @@ pub struct Metrics {
     answers_stored: Counter,
     answer_conflicts: Counter,
     reports: Family<OutcomeLabels, Counter>,
+    submissions: Family<OutcomeLabels, Counter>,
+    verification: Verification,
+}
+
+/// The verification queue (issue 17): counters of claims and finishes, and gauges set from the
+/// database at each scrape ([`Metrics::set_verification_queue`]).
+struct Verification {
+    claims: Counter,
+    finishes: Family<OutcomeLabels, Counter>,
+    pending: Gauge,
+    running: Gauge,
+    oldest_pending: Gauge<f64, std::sync::atomic::AtomicU64>,
+}
+
+impl Verification {
+    fn register(registry: &mut Registry) -> Verification {
+        let v = Verification {
+            claims: Counter::default(),
+            finishes: Family::default(),
+            pending: Gauge::default(),
+            running: Gauge::default(),
+            oldest_pending: Gauge::default(),
+        };
+        registry.register(
+            "verification_claims",
+            "Verification jobs claimed by workers",
+            v.claims.clone(),
+        );
+        registry.register(
+            "verification_finishes",
+            "Verification jobs finished, by outcome (verified, error)",
+            v.finishes.clone(),
+        );
+        registry.register(
+            "verification_queue_pending",
+            "Submissions waiting for a verification worker",
+            v.pending.clone(),
+        );
+        registry.register(
+            "verification_queue_running",
+            "Submissions being verified under a live lease",
+            v.running.clone(),
+        );
+        registry.register(
+            "verification_oldest_pending_seconds",
+            "Age of the oldest submission waiting for a verification worker (0: none waits)",
+            v.oldest_pending.clone(),
+        );
+        v
+    }
 }
 
 fn latency_histogram() -> Histogram {
@@ -88,8 +139,18 @@ impl Metrics {
             "sre-check reports received, by outcome (stored, duplicate)",
             reports.clone(),
         );
+        let verification = Verification::register(&mut registry);
+        let submissions = Family::<OutcomeLabels, Counter>::default();
+        registry.register(
+            "submissions_received",
+            "Submissions of work received, by outcome (stored, duplicate, refused: a bad or \
+             oversized archive, submitted: after the final submit, quota, error)",
+            submissions.clone(),
+        );
         Metrics {
+            verification,
             registry,
+            submissions,
             requests,
             latency,
             answers_stored,
@@ -111,6 +172,36 @@ impl Metrics {
     /// Counts a received report: `stored` or `duplicate`.
     pub fn report_received(&self, outcome: &'static str) {
         self.reports.get_or_create(&OutcomeLabels { outcome }).inc();
+    }
+
+    /// Counts a received submission: `stored`, `duplicate`, `refused`, `submitted`, `quota` or
+    /// `error`.
+    pub fn submission_received(&self, outcome: &'static str) {
+        self.submissions
+            .get_or_create(&OutcomeLabels { outcome })
+            .inc();
+    }
+
+    /// Counts a verification job claimed.
+    pub fn verification_claimed(&self) {
+        self.verification.claims.inc();
+    }
+
+    /// Counts a verification job finished: `verified` or `error`.
+    pub fn verification_finished(&self, outcome: &'static str) {
+        self.verification
+            .finishes
+            .get_or_create(&OutcomeLabels { outcome })
+            .inc();
+    }
+
+    /// Sets the queue gauges (called at each scrape, from the database).
+    pub fn set_verification_queue(&self, stats: crate::store::verification::QueueStats) {
+        self.verification.pending.set(stats.pending);
+        self.verification.running.set(stats.running);
+        self.verification
+            .oldest_pending
+            .set(stats.oldest_pending_seconds);
     }
 
     /// The text exposition format.

@@ -1,7 +1,8 @@
 //! The storage quota of each candidate (issue 13.2): within the rate limit, one invite could store
 //! 106 MB in 2.8 s (every answer version is kept), about 180 GB an hour. Each candidate may store
-//! at most [`Limits::bytes`] (answer text of every version plus report bodies), and at most
-//! [`Limits::answer_versions`] answer versions and [`Limits::reports`] reports.
+//! at most [`Limits::bytes`] (answer text of every version, report bodies and the archives of
+//! submitted work), and at most [`Limits::answer_versions`] answer versions, [`Limits::reports`]
+//! reports and [`Limits::submissions`] submissions.
 //!
 //! Usage is counted from the database the first time a candidate writes after the server starts,
 //! then kept up to date in memory, so a write costs no extra query. Writes of one candidate that
@@ -22,23 +23,27 @@ use crate::store::usage::{self, Usage};
 /// Most each candidate may store.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 pub struct Limits {
-    /// Bytes of answer text (every version) plus report bodies.
+    /// Bytes of answer text (every version) plus report bodies plus submission archives.
     pub bytes: i64,
     /// Answer versions, all slots together.
     pub answer_versions: i64,
     /// Reports.
     pub reports: i64,
+    /// Submissions of work (each up to the archive limit, 20 MiB by default).
+    pub submissions: i64,
 }
 
 impl Default for Limits {
     /// Room to spare for a real candidate: the site saves a draft at most every few seconds of
     /// typing, so a long day of work is a few thousand versions of a few KiB; reports are tens
-    /// of KiB, uploaded a few times an hour.
+    /// of KiB, uploaded a few times an hour; work is sent with a report, and a few hundred KiB
+    /// of it is typical (the byte limit bounds what the submissions hold together).
     fn default() -> Limits {
         Limits {
             bytes: 100 * 1024 * 1024,
             answer_versions: 20_000,
             reports: 1_000,
+            submissions: 1_000,
         }
     }
 }
@@ -50,6 +55,9 @@ pub enum Write {
     Answer(i64),
     /// A report of this many bytes.
     Report(i64),
+    /// A submission: an archive of this many bytes (its report is counted as a [`Write::Report`]
+    /// when it is new).
+    Submission(i64),
 }
 
 /// The limits, and each candidate's usage as far as this server knows.
@@ -97,6 +105,9 @@ impl Quota {
                 ),
             ),
             Write::Report(bytes) => (bytes, ("reports", used.reports, limits.reports)),
+            Write::Submission(bytes) => {
+                (bytes, ("submissions", used.submissions, limits.submissions))
+            }
         };
         let refusal = if used.bytes.saturating_add(bytes) > limits.bytes {
             Some((
@@ -141,6 +152,10 @@ impl Quota {
                 Write::Report(bytes) => {
                     used.bytes = used.bytes.saturating_add(bytes);
                     used.reports += 1;
+                }
+                Write::Submission(bytes) => {
+                    used.bytes = used.bytes.saturating_add(bytes);
+                    used.submissions += 1;
                 }
             }
         }

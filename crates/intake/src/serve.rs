@@ -36,6 +36,7 @@ pub struct Settings {
     shutdown_timeout: Duration,
     connections: connections::Limits,
     quota: quota::Limits,
+    work: sre_model::submission::Limits,
 }
 
 impl Settings {
@@ -85,11 +86,30 @@ impl Settings {
                 bytes: i64::from(args.quota_mib).saturating_mul(1024 * 1024),
                 answer_versions: i64::from(args.quota_answer_versions),
                 reports: i64::from(args.quota_reports),
+                submissions: i64::from(args.quota_submissions),
             },
+            work: work_limits(
+                args.submission_max_mib,
+                args.submission_max_file_mib,
+                args.submission_max_files,
+            ),
             rate_limit: args.rate_limit,
             rate_burst: args.rate_burst,
             shutdown_timeout: Duration::from_secs(args.shutdown_timeout),
         })
+    }
+}
+
+/// What a submission may hold, from the options: the archive and file sizes in MiB, the file
+/// count; the files may expand to ten times the archive limit (200 MiB for the default 20).
+pub fn work_limits(archive_mib: u32, file_mib: u32, files: u32) -> sre_model::submission::Limits {
+    const MIB: u64 = 1024 * 1024;
+    let archive_bytes = u64::from(archive_mib) * MIB;
+    sre_model::submission::Limits {
+        archive_bytes,
+        file_bytes: u64::from(file_mib) * MIB,
+        files: usize::try_from(files).unwrap_or(usize::MAX),
+        expanded_bytes: archive_bytes * 10,
     }
 }
 
@@ -121,6 +141,7 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
         tokens: Arc::default(),
         public_url: settings.public_url.clone().into(),
         quota: Arc::new(Quota::new(settings.quota)),
+        work_limits: Arc::new(settings.work),
     };
     let app = api::router(state, &settings.options);
     let listener = tokio::net::TcpListener::bind(settings.listen)
@@ -183,8 +204,23 @@ async fn checkpoint_regularly(db: store::Db, mut stop: watch::Receiver<bool>) {
             _ = stop.wait_for(|stop| *stop) => return,
             _ = every.tick() => {}
         }
+        let started = std::time::Instant::now();
         match db.checkpoint().await {
-            Ok(done) => tracing::debug!(?done, "SQLite WAL checkpointed"),
+            Ok(done) => {
+                tracing::debug!(?done, "SQLite WAL checkpointed");
+                if let Some(done) = done.filter(|_| store::timings::enabled()) {
+                    // The restart step (which holds the writer) follows the passive step.
+                    tracing::debug!(
+                        target: store::timings::TARGET,
+                        at_us = store::timings::micros(started),
+                        passive_us = done.passive.as_micros(),
+                        restart_us = done.restart.as_micros(),
+                        passes = done.passes,
+                        restart_frames = done.restart_frames,
+                        "checkpoint"
+                    );
+                }
+            }
             Err(err) => tracing::warn!(error = format!("{err:#}"), "SQLite WAL checkpoint failed"),
         }
     }
@@ -208,6 +244,14 @@ async fn shutdown_signal() -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_default_work_limits_are_the_models() {
+        assert_eq!(
+            work_limits(20, 5, 2_000),
+            sre_model::submission::Limits::default()
+        );
+    }
 
     #[test]
     fn urls_are_checked_and_normalized() {

@@ -16,6 +16,7 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use crate::store::people::{Candidate, Reviewer};
+use crate::store::workers::Worker;
 
 /// How long an owner is remembered.
 pub const TTL: Duration = Duration::from_secs(5);
@@ -27,6 +28,8 @@ pub enum Owner {
     Candidate(Candidate),
     /// A reviewer's token.
     Reviewer(Reviewer),
+    /// A verification worker's token.
+    Worker(Worker),
 }
 
 /// Owners by token hash, each with the time it was looked up.

@@ -231,7 +231,18 @@ fn reviewers_read_everything(w: &World, sent: &Report) -> String {
     assert_eq!(find(hints, "id", "cost")["present"], false);
     assert_eq!(leadership["checks"]["signals"][0]["id"], "rollback");
     assert_eq!(items(&leadership["criteria"]).len(), 5);
+    let levels = items(&leadership["criteria"][0]["levels"]);
+    assert_eq!(levels.len(), 4, "anchored descriptors for scores 1 to 4");
     let iac = find(&page["topics"], "id", "iac");
+    let pending: Vec<&Value> = items(&iac["pending_checks"])
+        .iter()
+        .map(|c| &c["id"])
+        .collect();
+    assert_eq!(
+        pending,
+        [&json!("privileges"), &json!("lint")],
+        "reviewer-only checks wait for the verification worker"
+    );
     assert_eq!(iac["checks"]["status"], "fail");
     assert_eq!(
         iac["checks"]["checks"][1]["hint"],

@@ -26,16 +26,21 @@ pub fn servers_meta(servers: &[&str]) -> String {
     )
 }
 
+/// The start of the `<meta>` that carries a page's Content-Security-Policy, up to its `content`.
+pub const POLICY_META_START: &str = "<meta http-equiv=\"Content-Security-Policy\" content=\"";
+
 /// The servers a page's [`SERVERS_META`] names, those that are origins (none without one).
 pub fn servers_in_page(html: &str) -> Vec<&str> {
-    let start = format!("<meta name=\"{SERVERS_META}\" content=\"");
-    html.find(&start)
-        .and_then(|at| {
-            let content = &html[at + start.len()..];
-            content.find('"').map(|end| &content[..end])
-        })
+    meta_content(html, &format!("<meta name=\"{SERVERS_META}\" content=\""))
         .map(|list| split_servers(list).filter(|s| is_origin(s)).collect())
         .unwrap_or_default()
+}
+
+/// The `content` of the first `<meta>` in `html` that starts with `start` (which ends with
+/// `content="`).
+fn meta_content<'a>(html: &'a str, start: &str) -> Option<&'a str> {
+    let content = &html[html.find(start)? + start.len()..];
+    content.find('"').map(|end| &content[..end])
 }
 
 /// Reads a [`SERVERS_ENV`] value: its origins, or which entry is not one.
@@ -102,15 +107,23 @@ pub fn is_origin(text: &str) -> bool {
 /// - Script only from the site's own files: no inline script (Trunk's loader is a file,
 ///   `boot.js`), no `eval`; `'wasm-unsafe-eval'` lets the pages and the preview worker compile
 ///   their WebAssembly, and nothing else.
-/// - Styles and images from the site only: a remote image in an answer is not loaded.
+/// - Styles from the site, and the inline stylesheets whose SHA-256 digests are `style_hashes`
+///   (base64; see [`style_hashes_in_page`]): the pages carry the site's stylesheet inline, so the
+///   first heading shows after one request instead of two. No other inline style runs.
+/// - Images from the site only: a remote image in an answer is not loaded.
 /// - Requests (`fetch`) to the site's origin and the allowed `servers` only, so even a script
 ///   that got in could not send answers or tokens elsewhere.
 /// - No plugins, frames, fonts or media (`default-src 'none'`); `<base>` and forms stay on the
 ///   site.
-pub fn content_security_policy(servers: &[&str]) -> String {
+pub fn content_security_policy(servers: &[&str], style_hashes: &[&str]) -> String {
     let connect: String = servers.iter().map(|s| format!(" {s}")).collect();
+    let styles: String = style_hashes
+        .iter()
+        .filter(|h| is_sha256_digest(h))
+        .map(|h| format!(" 'sha256-{h}'"))
+        .collect();
     format!(
-        "default-src 'none'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; \
+        "default-src 'none'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'{styles}; \
          img-src 'self'; connect-src 'self'{connect}; worker-src 'self'; base-uri 'self'; \
          form-action 'self'"
     )
@@ -118,11 +131,40 @@ pub fn content_security_policy(servers: &[&str]) -> String {
 
 /// The policy as sre-intake sends it, a header: [`content_security_policy`] plus
 /// `frame-ancestors 'none'` (no site may frame a page; a `<meta>` policy cannot say this).
-pub fn header_policy(servers: &[&str]) -> String {
+pub fn header_policy(servers: &[&str], style_hashes: &[&str]) -> String {
     format!(
         "{}; frame-ancestors 'none'",
-        content_security_policy(servers)
+        content_security_policy(servers, style_hashes)
     )
+}
+
+/// The inline stylesheet digests the policy in a page's `<meta http-equiv>` allows, for
+/// sre-intake's header to allow the same (the build computed them from the page's `<style>`).
+pub fn style_hashes_in_page(html: &str) -> Vec<&str> {
+    meta_content(html, POLICY_META_START)
+        .and_then(|policy| {
+            policy
+                .split(';')
+                .find_map(|directive| directive.trim().strip_prefix("style-src "))
+        })
+        .map(|sources| {
+            sources
+                .split_ascii_whitespace()
+                .filter_map(|s| s.strip_prefix("'sha256-")?.strip_suffix('\''))
+                .filter(|h| is_sha256_digest(h))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Whether `digest` is a SHA-256 digest in standard base64 (44 characters, one `=` of padding):
+/// nothing else may enter the policy from a page.
+fn is_sha256_digest(digest: &str) -> bool {
+    digest.len() == 44
+        && digest.ends_with('=')
+        && digest[..43]
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '+' || c == '/')
 }
 
 #[cfg(test)]
@@ -191,7 +233,7 @@ mod tests {
 
     #[test]
     fn the_policy_allows_no_inline_script_and_frames_nowhere() {
-        let meta = content_security_policy(&["https://intake.example.com"]);
+        let meta = content_security_policy(&["https://intake.example.com"], &[]);
         assert!(
             meta.contains("script-src 'self' 'wasm-unsafe-eval';"),
             "{meta}"
@@ -200,8 +242,33 @@ mod tests {
         assert!(meta.contains("connect-src 'self' https://intake.example.com;"));
         // A <meta> policy cannot carry frame-ancestors (browsers ignore it there, with a warning).
         assert!(!meta.contains("frame-ancestors"));
-        let header = header_policy(&[]);
+        let header = header_policy(&[], &[]);
         assert!(header.contains("connect-src 'self';"), "{header}");
         assert!(header.ends_with("; frame-ancestors 'none'"), "{header}");
+    }
+
+    #[test]
+    fn inline_styles_are_allowed_by_digest_only() {
+        let digest = "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=";
+        let meta = content_security_policy(&[], &[digest]);
+        assert!(
+            meta.contains(&format!("style-src 'self' 'sha256-{digest}';")),
+            "{meta}"
+        );
+        let page = format!("{POLICY_META_START}{meta}\"><title>x</title>");
+        assert_eq!(style_hashes_in_page(&page), [digest]);
+        assert_eq!(
+            header_policy(&[], &style_hashes_in_page(&page)),
+            format!("{meta}; frame-ancestors 'none'")
+        );
+        // Anything but a digest stays out, whether from the build or from a page.
+        for forged in ["x' 'unsafe-inline", "'unsafe-inline'", "", &digest[1..]] {
+            let policy = content_security_policy(&[], &[forged]);
+            assert!(policy.contains("style-src 'self';"), "{policy}");
+        }
+        let forged = "<meta http-equiv=\"Content-Security-Policy\" \
+            content=\"style-src 'self' 'unsafe-inline' 'sha256-x=' 'nonce-abc'\">";
+        assert!(style_hashes_in_page(forged).is_empty());
+        assert!(style_hashes_in_page("<title>no policy</title>").is_empty());
     }
 }

@@ -27,6 +27,9 @@ pub struct ExpectedPart {
     pub id: String,
     /// What the reviewer reads.
     pub label: String,
+    /// Who sees it: `reviewer` for an aid that would hand over the answer (it is then computed
+    /// only in the reviewer view), `candidate` for one `sre-check run` may show.
+    pub audience: crate::Audience,
     /// Lowercase word stems; a keyword of several words matches consecutive words. A stem matches
     /// every word that starts with it ("encrypt" matches "encryption").
     pub keywords: Vec<String>,
@@ -235,10 +238,7 @@ mod tests {
         let text = "We keep the old primary as a subscriber so we can roll back. \
                     Target RPO is zero and the recovery time is 15 minutes. \
                     All links use TLS.";
-        assert_eq!(
-            present("leadership", text),
-            ["security", "rollback", "rpo-rto"]
-        );
+        assert_eq!(present("leadership", text), ["security", "rollback"]);
     }
 
     #[test]
@@ -252,6 +252,19 @@ mod tests {
     }
 
     #[test]
+    fn the_postgres_aids_find_views_in_any_case_and_spelling() {
+        let text = "SELECT * FROM PG_STAT_ACTIVITY; then pg_blocking_pids(pid) showed the lock.";
+        assert_eq!(
+            signals(&parts("postgres"), text, "")
+                .into_iter()
+                .filter(|s| s.present)
+                .map(|s| s.id)
+                .collect::<Vec<_>>(),
+            ["pg-stat-activity", "pg-locks"]
+        );
+    }
+
+    #[test]
     fn stems_match_word_starts_only() {
         assert!(mentions(&words("Encryption at rest"), "encrypt"));
         assert!(!mentions(&words("decrypted"), "encrypt"));
@@ -260,14 +273,21 @@ mod tests {
     }
 
     #[test]
-    fn feedback_hints_and_topics_without_hints() {
+    fn topics_without_aids_get_none() {
         let text = "It took me about six hours. The README was clear, but I would suggest \
                     fewer Docker rebuilds.";
-        assert_eq!(
-            present("feedback", text),
-            ["time", "clarity", "suggestions", "tooling"]
-        );
+        assert!(signals(&parts("feedback"), text, "").is_empty());
         assert!(signals(&parts("os"), text, "").is_empty());
+    }
+
+    /// An aid made up for tests that do not depend on the manifest's wording.
+    fn time_part() -> ExpectedPart {
+        ExpectedPart {
+            id: "time".into(),
+            label: "Time spent".into(),
+            audience: crate::Audience::Reviewer,
+            keywords: vec!["hour".into(), "took me".into()],
+        }
     }
 
     #[test]
@@ -297,15 +317,19 @@ mod tests {
         let starter = "How would you improve this challenge?\nWrite your answer below this line. \
                        Everything helps: what was unclear, too long, too easy, or missing.\n---\n";
         assert_eq!(
-            signals(&parts("feedback"), starter, starter)
+            signals(&[time_part()], starter, starter)
                 .iter()
                 .filter(|s| s.present)
                 .count(),
             0
         );
         let answer = format!("{starter}It took me five hours.\n");
+        assert!(
+            starter.contains("too long"),
+            "the starter mentions no time itself"
+        );
         assert_eq!(
-            signals(&parts("feedback"), &answer, starter)
+            signals(&[time_part()], &answer, starter)
                 .into_iter()
                 .filter(|s| s.present)
                 .map(|s| s.id)

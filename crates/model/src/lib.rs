@@ -8,19 +8,24 @@
 //! - [`browser_policy`]: the Content-Security-Policy of the site's pages, and the servers the
 //!   site may send answers to.
 //! - [`debian`]: the Debian releases topic II packages for.
+//! - [`submission`]: the candidate's work as `sre-check upload` sends it: listing and limits.
 //! - [`hints`]: which expected parts a written answer shows, for reviewers (never scores).
+//! - [`audience`]: who may see a check's result or an answer aid (candidate or reviewer).
 //!
 //! No I/O here: callers read files and hand text in, so every function is deterministic and the
 //! crate also compiles to wasm for the site.
 
+pub mod audience;
 pub mod browser_policy;
 pub mod debian;
 pub mod hints;
 pub mod manifest;
 pub mod report;
 pub mod site;
+pub mod submission;
 pub mod topic;
 
+pub use audience::Audience;
 pub use hints::ExpectedPart;
 pub use manifest::{
     AnswerSlot, CheckSpec, Criterion, Manifest, ManifestError, OptionKind, PackageSpec, ScriptArg,

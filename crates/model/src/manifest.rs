@@ -9,6 +9,7 @@ use std::collections::BTreeSet;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use crate::audience::Audience;
 use crate::hints::ExpectedPart;
 use crate::topic::{TopicId, UnknownTopic, roman_numeral};
 
@@ -36,6 +37,9 @@ pub struct Challenge {
     pub readme: String,
     /// Top-level files handed out (README.md, feedback.txt).
     pub files: Vec<String>,
+    /// The time the whole challenge asks of a candidate, in minutes, as the main README states
+    /// it; the topics' time boxes add up to it.
+    pub minutes: u16,
 }
 
 /// One topic of the challenge.
@@ -56,6 +60,14 @@ pub struct Topic {
     /// Whether the machine checks of this topic need a Docker engine.
     #[serde(default)]
     pub docker: bool,
+    /// The suggested time box, in minutes, as the topic's README states it. The boxes of the
+    /// topics that state one add up to [`Challenge::minutes`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub minutes: Option<u16>,
+    /// How long the first build of this topic's images takes on an empty Docker cache, in
+    /// minutes, as measured on a small machine; `sre-check run` announces it before a first build.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_build_minutes: Option<u16>,
     /// Evaluation criteria, word for word as the challenge states them.
     #[serde(default)]
     pub criteria: Vec<Criterion>,
@@ -108,7 +120,22 @@ pub struct Criterion {
     pub name: String,
     /// One line: what the reviewer looks for.
     pub description: String,
+    /// Anchored descriptors: what an answer scored 1, 2, 3 and 4 looks like, in that order, shown
+    /// next to each score in the reviewer's rubric. Reviewer material: the site's published
+    /// manifest leaves them out.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub levels: Vec<String>,
 }
+
+/// Whether a manifest must hold the criteria's descriptors (a candidate's copy leaves them out).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Descriptors {
+    Required,
+    LeftOut,
+}
+
+/// How many scores a criterion has (1 to 4), and so how many descriptors it needs.
+pub const SCORE_LEVELS: usize = 4;
 
 /// A written answer: a short id used by the API and the file the challenge expects it in.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -124,11 +151,16 @@ pub struct AnswerSlot {
     /// How the answer is written; markdown answers get a preview.
     #[serde(default)]
     pub format: AnswerFormat,
-    /// Starting text of the editor when the file is not handed out (e.g. expected headings).
+    /// Starting text of the editor when the file is not handed out (e.g. expected headings);
+    /// `sre-check init` writes it into the working copy with the same text.
     #[serde(default)]
     pub template: Option<String>,
-    /// The parts a reader expects the answer to cover, shown to reviewers as hints (see
-    /// [`crate::hints`]); empty when the answer has none.
+    /// Whether the answer may be left unwritten (the feedback): an unchanged or absent file is
+    /// "not written", never a failure.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub optional: bool,
+    /// Automatic aids for reading the answer: the parts a reader expects it to cover (see
+    /// [`crate::hints`]), each with its audience; empty when the answer has none.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub signals: Vec<ExpectedPart>,
 }
@@ -152,6 +184,9 @@ pub struct CheckSpec {
     pub id: String,
     /// One line shown in progress and in the report.
     pub title: String,
+    /// Who sees the result: `candidate` checks say whether the work works and run in
+    /// `sre-check run`; `reviewer` checks judge practice and run only for reviewers.
+    pub audience: Audience,
 }
 
 /// A Debian package the candidate builds with a script of their own (topic II): what the package
@@ -171,6 +206,8 @@ pub struct PackageSpec {
     pub script: ScriptInterface,
     /// The upstream release the workflow packages.
     pub upstream: UpstreamRelease,
+    /// The Debian releases the package is built for, newest first (`[[topic.package.releases]]`).
+    pub releases: Vec<crate::debian::DebianRelease>,
 }
 
 /// A script of the candidate that the checker runs, and the arguments it takes, in order.
@@ -211,8 +248,9 @@ impl ScriptArg {
 
 impl PackageSpec {
     /// Checks what the checker relies on: a safe script path, every argument exactly once,
-    /// absolute installed paths, SHA-256 digests.
+    /// absolute installed paths, SHA-256 digests, a valid list of Debian releases.
     fn validate(&self) -> Result<(), String> {
+        crate::debian::validate(&self.releases)?;
         if !is_safe_path(&self.script.path) {
             return Err(format!(
                 "script path `{}` must be relative and stay inside the working copy",
@@ -354,6 +392,28 @@ pub enum ManifestError {
         /// What is wrong, and what to write instead.
         reason: String,
     },
+    /// A criterion's anchored descriptors are missing or empty.
+    #[error(
+        "topic `{topic}`: criterion `{criterion}` needs {SCORE_LEVELS} `levels`, what a 1, 2, 3 and 4 look like ({reason})"
+    )]
+    BadLevels {
+        /// The topic.
+        topic: TopicId,
+        /// The criterion's name.
+        criterion: String,
+        /// What is wrong.
+        reason: String,
+    },
+    /// The topics' time boxes do not add up to the challenge's total.
+    #[error(
+        "the topics' time boxes add up to {sum} minutes but [challenge] minutes = {total}: make them agree (and the READMEs that state them)"
+    )]
+    BadTimeBoxes {
+        /// The sum of the topics' `minutes`.
+        sum: u32,
+        /// `challenge.minutes`.
+        total: u16,
+    },
     /// A file the manifest names does not exist in the content folder.
     #[error("{path} is named by the manifest ({owner}) but does not exist in the content folder")]
     MissingFile {
@@ -373,9 +433,38 @@ impl Manifest {
         Ok(manifest)
     }
 
+    /// The manifest as a candidate's copy holds it (the candidate's sre-check): without the
+    /// criteria's anchored descriptors and the written answers' reviewer-only aids, which are
+    /// reviewer material.
+    pub fn for_candidates(&self) -> Manifest {
+        let mut copy = self.clone();
+        for topic in &mut copy.topics {
+            for slot in &mut topic.answers {
+                slot.signals.retain(|p| p.audience == Audience::Candidate);
+            }
+            for criterion in &mut topic.criteria {
+                criterion.levels.clear();
+            }
+        }
+        copy
+    }
+
+    /// Parses the JSON of a [`Manifest::for_candidates`] copy, and validates all of it but the
+    /// descriptors it leaves out.
+    pub fn from_candidate_json(text: &str) -> Result<Manifest, ManifestError> {
+        let manifest: Manifest =
+            serde_json::from_str(text).map_err(|e| ManifestError::Parse(e.to_string()))?;
+        manifest.validate_with(Descriptors::LeftOut)?;
+        Ok(manifest)
+    }
+
     /// Checks what can be checked without reading files: version, topics numbered in order,
-    /// unique ids, safe paths, well-formed signals and options.
+    /// unique ids, safe paths, well-formed signals, options and descriptors.
     pub fn validate(&self) -> Result<(), ManifestError> {
+        self.validate_with(Descriptors::Required)
+    }
+
+    fn validate_with(&self, descriptors: Descriptors) -> Result<(), ManifestError> {
         if !is_version(&self.challenge.version) {
             return Err(ManifestError::BadVersion(self.challenge.version.clone()));
         }
@@ -413,6 +502,21 @@ impl Manifest {
                 }
             }
             topic.validate_options()?;
+            if descriptors == Descriptors::Required {
+                topic.validate_levels()?;
+            }
+        }
+        let sum: u32 = self
+            .topics
+            .iter()
+            .filter_map(|t| t.minutes)
+            .map(u32::from)
+            .sum();
+        if sum != u32::from(self.challenge.minutes) {
+            return Err(ManifestError::BadTimeBoxes {
+                sum,
+                total: self.challenge.minutes,
+            });
         }
         let mut slots = BTreeSet::new();
         for slot in self.slots().map(|(_, s)| s) {
@@ -576,12 +680,50 @@ impl Topic {
     pub fn check(&self, id: &str) -> Option<&CheckSpec> {
         self.checks.iter().find(|c| c.id == id)
     }
+
+    /// The checks someone in `audience` may see, in order.
+    pub fn checks_for(&self, audience: Audience) -> impl Iterator<Item = &CheckSpec> {
+        self.checks
+            .iter()
+            .filter(move |c| audience.sees(c.audience))
+    }
+
+    fn validate_levels(&self) -> Result<(), ManifestError> {
+        for criterion in &self.criteria {
+            let reason = if criterion.levels.len() != SCORE_LEVELS {
+                Some(format!("found {}", criterion.levels.len()))
+            } else {
+                criterion
+                    .levels
+                    .iter()
+                    .position(|l| l.trim().is_empty())
+                    .map(|i| format!("level {} is empty", i + 1))
+            };
+            if let Some(reason) = reason {
+                return Err(ManifestError::BadLevels {
+                    topic: self.id.clone(),
+                    criterion: criterion.name.clone(),
+                    reason,
+                });
+            }
+        }
+        Ok(())
+    }
 }
 
 impl AnswerSlot {
     /// The file name used when exporting this answer.
     pub fn canonical_file(&self) -> &str {
         self.files.first().map_or("", String::as_str)
+    }
+
+    /// The aids someone in `audience` may see.
+    pub fn signals_for(&self, audience: Audience) -> Vec<ExpectedPart> {
+        self.signals
+            .iter()
+            .filter(|p| audience.sees(p.audience))
+            .cloned()
+            .collect()
     }
 
     fn validate_signals(&self) -> Result<(), String> {
@@ -615,7 +757,8 @@ pub fn content_digest<'a>(files: impl IntoIterator<Item = (&'a str, &'a [u8])>) 
     format!("sha256:{}", hex(&hasher.finalize()))
 }
 
-pub(crate) fn hex(bytes: &[u8]) -> String {
+/// Lowercase hex of `bytes`, the form every digest in reports and listings takes.
+pub fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
@@ -807,6 +950,120 @@ mod tests {
         os.options.push(option);
         let msg = m.validate().unwrap_err().to_string();
         assert_eq!(msg, "topic `os`: option `exporter-binary` is listed twice");
+    }
+
+    #[test]
+    fn every_check_and_aid_has_an_audience_and_reviewers_see_all() {
+        let m = manifest();
+        let iac = m.topic("iac").unwrap();
+        let candidate: Vec<&str> = iac
+            .checks_for(Audience::Candidate)
+            .map(|c| c.id.as_str())
+            .collect();
+        assert_eq!(candidate, ["answers", "build", "idempotence", "service"]);
+        assert_eq!(iac.checks_for(Audience::Reviewer).count(), iac.checks.len());
+        for (_, slot) in m.slots() {
+            assert!(
+                slot.signals_for(Audience::Candidate).is_empty(),
+                "slot {}: the shipped aids are reviewer-only",
+                slot.id
+            );
+        }
+        let text = CONTENT.replacen("audience = \"candidate\"\n", "", 1);
+        let msg = Manifest::from_toml(&text).unwrap_err().to_string();
+        assert!(msg.contains("missing field `audience`"), "{msg}");
+        let text = CONTENT.replacen("audience = \"candidate\"", "audience = \"everyone\"", 1);
+        let msg = Manifest::from_toml(&text).unwrap_err().to_string();
+        assert!(msg.contains("unknown variant `everyone`"), "{msg}");
+    }
+
+    #[test]
+    fn the_candidates_copy_has_no_reviewer_material_and_round_trips() {
+        let m = manifest();
+        let copy = m.for_candidates();
+        let json = serde_json::to_string(&copy).unwrap();
+        for topic in &m.topics {
+            for level in topic.criteria.iter().flat_map(|c| &c.levels) {
+                let escaped = serde_json::to_string(level).unwrap();
+                assert!(!json.contains(escaped.trim_matches('"')), "{level}");
+            }
+            for part in topic.answers.iter().flat_map(|s| &s.signals) {
+                let present = json.contains(&format!("\"id\":\"{}\"", part.id));
+                assert_eq!(present, part.audience == Audience::Candidate, "{}", part.id);
+            }
+        }
+        assert_eq!(Manifest::from_candidate_json(&json).unwrap(), copy);
+        // The full manifest keeps requiring them.
+        assert!(Manifest::from_toml(&toml::to_string(&copy).unwrap()).is_err());
+    }
+
+    #[test]
+    fn every_criterion_has_four_anchored_descriptors() {
+        let m = manifest();
+        for topic in &m.topics {
+            for criterion in &topic.criteria {
+                assert_eq!(criterion.levels.len(), SCORE_LEVELS, "{}", criterion.name);
+            }
+        }
+        let mut m = manifest();
+        m.topics[0].criteria[1].levels.pop();
+        assert_eq!(
+            m.validate().unwrap_err().to_string(),
+            "topic `iac`: criterion `Problem-Solving` needs 4 `levels`, what a 1, 2, 3 and 4 \
+             look like (found 3)"
+        );
+        let mut m = manifest();
+        m.topics[4].criteria[0].levels[2] = " ".into();
+        let msg = m.validate().unwrap_err().to_string();
+        assert!(msg.ends_with("(level 3 is empty)"), "{msg}");
+    }
+
+    #[test]
+    fn the_time_boxes_add_up_to_the_total() {
+        let m = manifest();
+        assert_eq!(m.challenge.minutes, 360, "README.md: about six hours");
+        let boxes: Vec<(&str, Option<u16>)> = m
+            .topics
+            .iter()
+            .map(|t| (t.id.as_str(), t.minutes))
+            .collect();
+        assert_eq!(
+            boxes,
+            [
+                ("iac", Some(45)),
+                ("os", Some(90)),
+                ("monitoring", Some(105)),
+                ("postgres", Some(75)),
+                ("leadership", Some(45)),
+                ("feedback", None),
+            ]
+        );
+        let mut m = manifest();
+        m.topics[2].minutes = Some(120);
+        assert_eq!(
+            m.validate(),
+            Err(ManifestError::BadTimeBoxes {
+                sum: 375,
+                total: 360
+            })
+        );
+        assert!(
+            m.validate()
+                .unwrap_err()
+                .to_string()
+                .contains("add up to 375 minutes but [challenge] minutes = 360")
+        );
+    }
+
+    #[test]
+    fn feedback_is_optional_and_the_other_answers_are_not() {
+        let m = manifest();
+        let optional: Vec<&str> = m
+            .slots()
+            .filter(|(_, s)| s.optional)
+            .map(|(_, s)| s.id.as_str())
+            .collect();
+        assert_eq!(optional, ["feedback"]);
     }
 
     #[test]

@@ -55,7 +55,7 @@ pub struct Tool {
 }
 
 /// The challenge edition: manifest version and content digest.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ChallengeRef {
     /// The manifest's `challenge.version`.
@@ -371,7 +371,7 @@ fn ceil_char_boundary(s: &str, mut i: usize) -> usize {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     fn check(id: &str, status: Status) -> CheckResult {
@@ -385,7 +385,8 @@ mod tests {
         }
     }
 
-    fn sample() -> Report {
+    /// A valid report, for tests elsewhere in the crate.
+    pub(crate) fn sample() -> Report {
         Report {
             schema: REPORT_SCHEMA.to_owned(),
             tool: Tool {

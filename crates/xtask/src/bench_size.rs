@@ -1,13 +1,15 @@
 //! `cargo xtask bench-size`: what a candidate downloads to see each page.
 //!
-//! A page's first load is its HTML file (`index.html`, `topic/iac/index.html`…, which carries the
-//! manifest and the page's readme fragment prerendered, see `cargo xtask pages`) and every file
-//! of dist/ that it names (Trunk's JS loader, the reading app's wasm, CSS, favicon). A page built
-//! without those (no `cargo xtask pages`) fetches the manifest and the README fragment too; they
-//! are counted then. Files no page names are loaded later, after the page shows and runs: the
-//! editing app (`sre-edit.js`, `sre-edit_bg.wasm`, which the reading app adds once it runs), the
-//! preview worker; they are listed apart, with their sizes. Sizes are gzip level 9 (zlib-rs;
-//! within 0.5% of `gzip -9 -n`), what a static server with compression sends.
+//! A page's first load is what the browser fetches before the page's `load` event: its HTML file
+//! (`index.html`, `topic/iac/index.html`…, which carries the manifest and the page's readme
+//! fragment prerendered, see `cargo xtask pages`) and the files of dist/ its tags request
+//! (stylesheets, icons, preloads, scripts). A page built without `cargo xtask pages` fetches the
+//! manifest and the README fragment too; they are counted then. The reading app (its JS and
+//! wasm, which `boot.js` starts once the page has loaded) is listed apart, and so is what loads
+//! later still: the editing app (`sre-edit.js`, `sre-edit_bg.wasm`, which the reading app adds
+//! once it runs), the preview worker, the reviewer's app. The last table adds up what a candidate
+//! downloads to read a topic and type an answer. Sizes are gzip level 9 (zlib-rs; within 0.5% of
+//! `gzip -9 -n`), what a static server with compression sends.
 
 use std::fs;
 use std::io::Write;
@@ -18,6 +20,8 @@ use anyhow::{Context, Result, bail};
 use flate2::Compression;
 use flate2::write::GzEncoder;
 use sre_model::{TopicId, site};
+
+use crate::html::{self, Tag, tags};
 
 /// One file of the first load.
 #[derive(Debug, PartialEq)]
@@ -39,31 +43,27 @@ pub struct Budgets {
     pub first_load_gzip: Option<u64>,
 }
 
-/// Prints the home page's first load file by file, every page's total, and the files loaded
-/// later; exits 1 when a budget is exceeded.
+/// Prints the home page's first load file by file, every page's total, the reading app, what
+/// loads later, and what reading a topic and typing an answer costs; exits 1 when a budget is
+/// exceeded.
 pub fn bench_size(dist: &Path, budgets: Budgets) -> Result<ExitCode> {
     let files = first_load(dist, "index.html")?;
-    let wasm = files
+    let app = reading_app(dist, "index.html")?;
+    let wasm = app
         .iter()
+        .chain(&files)
         .find(|f| f.path.ends_with(".wasm"))
         .with_context(|| {
             format!(
-                "{}/index.html names no .wasm file: is it a Trunk build of the site?",
+                "{}/index.html starts no .wasm file: is it a Trunk build of the site?",
                 dist.display()
             )
         })?;
 
+    table("first load (home page)", &files);
+    let (_, gzip) = totals(&files);
     println!(
-        "{:<44} {:>10} {:>10}",
-        "first load (home page)", "raw", "gzip -9"
-    );
-    for f in &files {
-        println!("{:<44} {:>10} {:>10}", f.path, f.raw, f.gzip);
-    }
-    let (raw, gzip) = totals(&files);
-    println!("{:<44} {:>10} {:>10}", "total", raw, gzip);
-    println!(
-        "wasm: {} raw {:.1} KiB, gzip {:.1} KiB; first load gzip {:.1} KiB",
+        "reading app wasm: {} raw {:.1} KiB, gzip {:.1} KiB; first load gzip {:.1} KiB",
         wasm.path,
         kib(wasm.raw),
         kib(wasm.gzip),
@@ -81,12 +81,31 @@ pub fn bench_size(dist: &Path, budgets: Budgets) -> Result<ExitCode> {
         println!("{page:<44} {raw:>10} {gzip:>10}");
     }
 
-    println!(
-        "\n{:<44} {:>10} {:>10}",
-        "loaded later (named by no page)", "raw", "gzip -9"
-    );
-    for f in loaded_later(dist)? {
-        println!("{:<44} {:>10} {:>10}", f.path, f.raw, f.gzip);
+    println!();
+    table("reading app (started after the load event)", &app);
+    println!();
+    let later = loaded_later(dist)?;
+    table("loaded later (named by no page)", &later);
+
+    let mut topics = Vec::new();
+    for page in page_files(dist)
+        .into_iter()
+        .filter(|p| p.starts_with("topic/"))
+    {
+        let (_, gzip) = totals(&first_load(dist, &page)?);
+        topics.push((gzip, page));
+    }
+    // The heaviest topic page: the most a candidate downloads for this.
+    if let Some((_, topic)) = topics.into_iter().max() {
+        let mut to_answer = first_load(dist, &topic)?;
+        to_answer.extend(reading_app(dist, &topic)?);
+        to_answer.extend(
+            later
+                .into_iter()
+                .filter(|f| EDITING_APP.contains(&f.path.as_str())),
+        );
+        println!();
+        table(&format!("to read {topic} and type an answer"), &to_answer);
     }
 
     let mut code = ExitCode::SUCCESS;
@@ -128,16 +147,60 @@ fn page_files(dist: &Path) -> Vec<String> {
         .collect()
 }
 
-/// Whether `html` loads the file `name` of dist/'s top folder. Trunk writes such references with
-/// the public URL before the name (`/app-1.js`, `/challenge/app-1.js`); a name in text or a
-/// comment is not a request.
-fn names(html: &str, name: &str) -> bool {
-    html.contains(&format!("/{name}"))
+/// The editing app's files, which the reading app adds to the page (`src/parts.rs`).
+const EDITING_APP: [&str; 2] = ["sre-edit.js", "sre-edit_bg.wasm"];
+
+/// The files of dist/'s top folder a page asks for: `during` its load (what its tags request) and
+/// `after` it (the reading app that `boot.js` starts, named by its script's `data-js` and
+/// `data-wasm`). Trunk writes references with the public URL before the name (`/app-1.js`,
+/// `/challenge/app-1.js`); a name in text or a comment is not a request.
+#[derive(Debug, Default, PartialEq)]
+struct Requests {
+    during: Vec<String>,
+    after: Vec<String>,
 }
 
-/// The files of the first load of `page` (a page file, e.g. `index.html`) with their sizes,
-/// the page first.
-pub fn first_load(dist: &Path, page: &str) -> Result<Vec<FileSize>> {
+fn requests(html: &str, top: &[String]) -> Requests {
+    let file = |url: &str| {
+        let name = url.rsplit('/').next().unwrap_or_default();
+        top.iter().find(|t| *t == name).cloned()
+    };
+    let html = html::without_comments(html);
+    let mut found = Requests::default();
+    for Tag {
+        name: tag,
+        attributes,
+        ..
+    } in tags(&html)
+    {
+        let rel = html::attribute(attributes, "rel").unwrap_or_default();
+        let fetched = match tag.as_str() {
+            "link"
+                if ["stylesheet", "icon", "preload", "modulepreload"]
+                    .iter()
+                    .any(|r| rel.split_ascii_whitespace().any(|w| w == *r)) =>
+            {
+                html::attribute(attributes, "href")
+            }
+            "script" | "img" => html::attribute(attributes, "src"),
+            _ => None,
+        };
+        found.during.extend(fetched.and_then(file));
+        if tag == "script" && html::attribute(attributes, "data-wasm-app").is_some() {
+            for name in ["data-js", "data-wasm"] {
+                found
+                    .after
+                    .extend(html::attribute(attributes, name).and_then(file));
+            }
+        }
+    }
+    found.during.sort();
+    found.during.dedup();
+    found.after.retain(|f| !found.during.contains(f));
+    found
+}
+
+fn page_requests(dist: &Path, page: &str) -> Result<Requests> {
     let index = dist.join(page);
     let html = fs::read_to_string(&index).with_context(|| {
         format!(
@@ -145,29 +208,56 @@ pub fn first_load(dist: &Path, page: &str) -> Result<Vec<FileSize>> {
             index.display()
         )
     })?;
-    let mut paths = vec![page.to_owned()];
-    let mut assets: Vec<String> = top_files(dist)?
-        .into_iter()
-        .filter(|name| name != "index.html" && names(&html, name))
-        .collect();
-    assets.sort();
-    paths.extend(assets);
+    let mut top = top_files(dist)?;
+    top.retain(|name| name != "index.html");
+    let mut found = requests(&html, &top);
     if !html.contains(&format!("id=\"{}\"", site::element::PRERENDERED)) {
-        paths.extend([
+        found.during.extend([
             site::MANIFEST_JSON.to_owned(),
             site::README_FRAGMENT.to_owned(),
         ]);
     }
-    paths.into_iter().map(|path| size(dist, path)).collect()
+    Ok(found)
 }
 
-/// The scripts, wasm and stylesheets of dist/'s top folder that no page names: what the pages
-/// load later, when the app asks for it.
+/// The files of the first load of `page` (a page file, e.g. `index.html`) with their sizes,
+/// the page first.
+pub fn first_load(dist: &Path, page: &str) -> Result<Vec<FileSize>> {
+    let found = page_requests(dist, page)?;
+    std::iter::once(page.to_owned())
+        .chain(found.during)
+        .map(|path| size(dist, path))
+        .collect()
+}
+
+/// The reading app `page` starts once it has loaded, with sizes.
+pub fn reading_app(dist: &Path, page: &str) -> Result<Vec<FileSize>> {
+    let found = page_requests(dist, page)?;
+    found
+        .after
+        .into_iter()
+        .map(|path| size(dist, path))
+        .collect()
+}
+
+fn table(title: &str, files: &[FileSize]) {
+    println!("{title:<44} {:>10} {:>10}", "raw", "gzip -9");
+    for f in files {
+        println!("{:<44} {:>10} {:>10}", f.path, f.raw, f.gzip);
+    }
+    let (raw, gzip) = totals(files);
+    println!("{:<44} {raw:>10} {gzip:>10}", "total");
+}
+
+/// The scripts, wasm and stylesheets of dist/'s top folder that no page asks for, during or after
+/// its load: what the apps load later, when they need it.
 pub fn loaded_later(dist: &Path) -> Result<Vec<FileSize>> {
-    let pages: Vec<String> = page_files(dist)
-        .iter()
-        .map(|page| fs::read_to_string(dist.join(page)).unwrap_or_default())
-        .collect();
+    let mut named = Vec::new();
+    for page in page_files(dist) {
+        let found = page_requests(dist, &page)?;
+        named.extend(found.during);
+        named.extend(found.after);
+    }
     let mut later: Vec<String> = top_files(dist)?
         .into_iter()
         .filter(|name| {
@@ -175,7 +265,7 @@ pub fn loaded_later(dist: &Path) -> Result<Vec<FileSize>> {
                 .iter()
                 .any(|ext| name.ends_with(ext))
         })
-        .filter(|name| !pages.iter().any(|html| names(html, name)))
+        .filter(|name| !named.contains(name))
         .collect();
     later.sort();
     later.into_iter().map(|path| size(dist, path)).collect()
@@ -234,14 +324,18 @@ mod tests {
     use super::*;
 
     #[test]
-    fn counts_what_index_html_names_and_the_home_fetches() -> Result<()> {
+    fn counts_what_a_page_requests_and_what_it_starts_after_loading() -> Result<()> {
         let dist = tempfile::tempdir()?;
         let d = dist.path();
         fs::write(
             d.join("index.html"),
-            "<script type=module>import init from '/app-1.js';init('/app-1_bg.wasm')</script>\
-             <link rel=stylesheet href=\"/style-2.css\">",
+            "<link rel=stylesheet href=\"/style-2.css\"><link rel=icon href=/icon.svg>\
+             <script type=module src=/boot.js data-wasm-app data-js=/app-1.js \
+             data-wasm='/app-1_bg.wasm'></script><p>curl /install.sh | sh</p>",
         )?;
+        fs::write(d.join("boot.js"), "start")?;
+        fs::write(d.join("icon.svg"), "<svg/>")?;
+        fs::write(d.join("install.sh"), "#!/bin/sh")?;
         fs::write(d.join("app-1.js"), "x".repeat(1000))?;
         fs::write(d.join("app-1_bg.wasm"), [0u8; 5000])?;
         fs::write(d.join("style-2.css"), "body{}")?;
@@ -253,20 +347,23 @@ mod tests {
 
         let files = first_load(d, "index.html")?;
         let names: Vec<&str> = files.iter().map(|f| f.path.as_str()).collect();
+        // A name in text (install.sh) is no request; the app starts after the load event.
         assert_eq!(
             names,
             [
                 "index.html",
-                "app-1.js",
-                "app-1_bg.wasm",
+                "boot.js",
+                "icon.svg",
                 "style-2.css",
                 "challenge/manifest.json",
                 "challenge/readme.html"
             ]
         );
-        let wasm = &files[2];
-        assert_eq!(wasm.raw, 5000);
-        assert!(wasm.gzip < 100, "zeros compress well: {}", wasm.gzip);
+        let app = reading_app(d, "index.html")?;
+        let names: Vec<&str> = app.iter().map(|f| f.path.as_str()).collect();
+        assert_eq!(names, ["app-1.js", "app-1_bg.wasm"]);
+        assert_eq!(app[1].raw, 5000);
+        assert!(app[1].gzip < 100, "zeros compress well: {}", app[1].gzip);
         let budget = |wasm, total| Budgets {
             wasm_gzip: Some(wasm),
             first_load_gzip: Some(total),
@@ -277,19 +374,25 @@ mod tests {
         let later: Vec<String> = loaded_later(d)?.into_iter().map(|f| f.path).collect();
         assert_eq!(later, ["sre-edit.js", "worker_bg.wasm"]);
 
-        // A prerendered page carries both: nothing more to fetch. A name in a comment is no
-        // request.
+        // A prerendered page carries both: nothing more to fetch. A preloaded app is part of the
+        // first load.
         fs::create_dir_all(d.join("topic/iac"))?;
         fs::write(
             d.join("topic/iac/index.html"),
-            "<!-- sre-edit.js --><script src=\"/app-1.js\"></script>\
-             <div id=\"prerendered\"><h1>x</h1></div>",
+            "<!-- <script src=/sre-edit.js> --><link rel=modulepreload href=/app-1.js>\
+             <script src=\"/boot.js\" data-wasm-app data-js=/app-1.js data-wasm=/app-1_bg.wasm>\
+             </script><div id=\"prerendered\"><h1>x</h1></div>",
         )?;
         let names: Vec<String> = first_load(d, "topic/iac/index.html")?
             .into_iter()
             .map(|f| f.path)
             .collect();
-        assert_eq!(names, ["topic/iac/index.html", "app-1.js"]);
+        assert_eq!(names, ["topic/iac/index.html", "app-1.js", "boot.js"]);
+        let app: Vec<String> = reading_app(d, "topic/iac/index.html")?
+            .into_iter()
+            .map(|f| f.path)
+            .collect();
+        assert_eq!(app, ["app-1_bg.wasm"]);
         assert_eq!(page_files(d), ["index.html", "topic/iac/index.html"]);
         Ok(())
     }

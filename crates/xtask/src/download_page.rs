@@ -117,6 +117,15 @@ pub fn static_head(template: &str, title: &str) -> Result<String> {
             kept.push_str(tag);
         }
         rest = &rest[start + len + 1..];
+        // The inline stylesheet, whole: its text is not tags (`>` is a CSS combinator).
+        if name == "style" {
+            let end = rest
+                .find("</style>")
+                .map_or(rest.len(), |e| e + "</style>".len());
+            kept.push_str(tag);
+            kept.push_str(&rest[..end]);
+            rest = &rest[end..];
+        }
     }
     Ok(format!(
         "<!doctype html><html lang=\"en\"><head>{kept}<title>{}</title></head>",
@@ -278,6 +287,16 @@ mod tests {
         assert!(html.contains(&"ab".repeat(32)));
         assert!(html.contains("for challenge version 1.0.0"));
         assert!(html.contains("WSL 2"));
+        // The stylesheet the pages carry inline stays, text and all.
+        let inline = TEMPLATE.replace(
+            "<link rel=\"stylesheet\" href=\"/style-0123456789abcdef.css\">",
+            "<style>main>h1{color:red}</style>",
+        );
+        let html = page(&inline, "SRE Challenge", "1.0.0", Some(&builds()))?;
+        assert!(
+            html.contains("<style>main>h1{color:red}</style><title>"),
+            "{html}"
+        );
         Ok(())
     }
 

@@ -11,6 +11,8 @@ mod bench_size;
 mod dist;
 mod download_page;
 mod gen_content;
+mod html;
+mod inline_style;
 mod pages;
 mod policy_meta;
 mod render;

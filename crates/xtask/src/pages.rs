@@ -21,7 +21,7 @@ use serde_json::Value;
 use sre_markdown::escape_text;
 use sre_model::{Manifest, Topic, site};
 
-use crate::{download_page, policy_meta};
+use crate::{download_page, html, inline_style, policy_meta};
 
 /// Writes every page into `out`, which holds Trunk's `index.html` and `render`'s output, and
 /// publishes sre-check's builds from `builds` (`cargo xtask dist`'s output) with their page.
@@ -35,8 +35,17 @@ pub fn pages(out: &Path, builds: &Path) -> Result<()> {
     })?;
     // Run again on a built site (e.g. after `render` with other content), index.html is a page
     // already: its inserted block goes, Trunk's page stays.
-    let template = without_inserted(&page);
-    let template = policy_meta::with_policy(&template, &policy_meta::PagePolicy::from_env()?)?;
+    let inline = inline_style::inlined(&without_app_preloads(&without_inserted(&page)), out)?;
+    // Inline in every page now: a file left behind would look like something loaded later.
+    for file in &inline.files {
+        fs::remove_file(out.join(file)).with_context(|| format!("cannot remove {file}"))?;
+    }
+    let policy = policy_meta::PagePolicy {
+        style_hashes: inline.digests,
+        ..policy_meta::PagePolicy::from_env()?
+    };
+    let template = inline.page;
+    let template = policy_meta::with_policy(&template, &policy)?;
     let read = |path: &str| {
         let full = out.join(path);
         fs::read_to_string(&full).with_context(|| {
@@ -232,6 +241,32 @@ fn without_inserted(page: &str) -> String {
     }
 }
 
+/// Trunk's page without the `preload` and `modulepreload` links of the reading app: `boot.js`
+/// starts the app once the page has loaded (everything the app shows is prerendered), so its JS
+/// and wasm must not take the bandwidth the page's own stylesheet and images need first.
+fn without_app_preloads(template: &str) -> String {
+    let app: Vec<&str> = html::tags(template)
+        .filter(|t| t.name == "script" && html::attribute(t.attributes, "data-wasm-app").is_some())
+        .flat_map(|t| {
+            ["data-js", "data-wasm"]
+                .into_iter()
+                .filter_map(move |a| html::attribute(t.attributes, a))
+        })
+        .collect();
+    let mut out = String::with_capacity(template.len());
+    let mut copied = 0;
+    for tag in html::tags(template) {
+        let rel = html::attribute(tag.attributes, "rel").unwrap_or_default();
+        let href = html::attribute(tag.attributes, "href").unwrap_or_default();
+        if tag.name == "link" && matches!(rel, "preload" | "modulepreload") && app.contains(&href) {
+            out.push_str(&template[copied..tag.span.start]);
+            copied = tag.span.end;
+        }
+    }
+    out.push_str(&template[copied..]);
+    out
+}
+
 /// Trunk's page with this page's title, data and prerendered content.
 fn compose(template: &str, page: &Page, data: &str) -> Result<String> {
     let Some(body_tag) = template.find("<body") else {
@@ -330,6 +365,24 @@ mod tests {
             TEMPLATE
         );
         Ok(())
+    }
+
+    #[test]
+    fn the_reading_app_is_not_preloaded() {
+        let trunk = "<head><link rel=stylesheet href=/style-1.css>\
+            <link crossorigin href=/app-1.js integrity=sha384-x rel=modulepreload>\
+            <link as=fetch href=\"/app-1_bg.wasm\" rel=\"preload\" type=application/wasm>\
+            <link rel=preload href=/font.woff2 as=font>\
+            <script type=module src=/boot.js data-wasm-app data-js=/app-1.js \
+            data-wasm=/app-1_bg.wasm></script></head>";
+        assert_eq!(
+            without_app_preloads(trunk),
+            "<head><link rel=stylesheet href=/style-1.css>\
+            <link rel=preload href=/font.woff2 as=font>\
+            <script type=module src=/boot.js data-wasm-app data-js=/app-1.js \
+            data-wasm=/app-1_bg.wasm></script></head>"
+        );
+        assert_eq!(without_app_preloads(TEMPLATE), TEMPLATE);
     }
 
     #[test]

@@ -11,7 +11,7 @@
 //! inline module) is refused here rather than shipped broken.
 
 use anyhow::{Result, bail};
-use sre_model::browser_policy::{self, SERVERS_META};
+use sre_model::browser_policy::{self, POLICY_META_START, SERVERS_META};
 
 /// What a build writes into the pages.
 #[derive(Debug, Default)]
@@ -20,6 +20,8 @@ pub struct PagePolicy {
     pub servers: Vec<String>,
     /// Whether to write the Content-Security-Policy (not in Trunk's debug builds).
     pub enforce: bool,
+    /// The base64 SHA-256 digests of the page's inline stylesheets (see `inline_style`).
+    pub style_hashes: Vec<String>,
 }
 
 impl PagePolicy {
@@ -40,11 +42,13 @@ impl PagePolicy {
                  reload is an inline script); release builds get one"
             );
         }
-        Ok(PagePolicy { servers, enforce })
+        Ok(PagePolicy {
+            servers,
+            enforce,
+            style_hashes: Vec::new(),
+        })
     }
 }
-
-const POLICY_START: &str = "<meta http-equiv=\"Content-Security-Policy\" content=\"";
 
 /// No address leaves the site in a `Referer` (an invite link carries a token); unlike
 /// `frame-ancestors`, a `<meta>` can say this.
@@ -57,10 +61,11 @@ const REFERRER: &str = "<meta name=\"referrer\" content=\"no-referrer\">";
 pub fn with_policy(page: &str, policy: &PagePolicy) -> Result<String> {
     let servers_start = format!("<meta name=\"{SERVERS_META}\" content=\"");
     let page = without(
-        &without(&without(page, POLICY_START), &servers_start),
+        &without(&without(page, POLICY_META_START), &servers_start),
         REFERRER,
     );
     let servers: Vec<&str> = policy.servers.iter().map(String::as_str).collect();
+    let styles: Vec<&str> = policy.style_hashes.iter().map(String::as_str).collect();
     let mut head = format!("{REFERRER}{}", browser_policy::servers_meta(&servers));
     if policy.enforce {
         if let Some(script) = inline_script(&page) {
@@ -72,8 +77,8 @@ pub fn with_policy(page: &str, policy: &PagePolicy) -> Result<String> {
         }
         // The policy is fixed text and origins: no `"` or `<` to escape.
         head = format!(
-            "{POLICY_START}{}\">{head}",
-            browser_policy::content_security_policy(&servers)
+            "{POLICY_META_START}{}\">{head}",
+            browser_policy::content_security_policy(&servers, &styles)
         );
     }
     let body = page.find("<body").unwrap_or(page.len());
@@ -126,13 +131,14 @@ mod tests {
         PagePolicy {
             servers: servers.iter().map(|s| (*s).to_owned()).collect(),
             enforce: true,
+            style_hashes: Vec::new(),
         }
     }
 
     #[test]
     fn the_policy_goes_before_anything_it_governs_and_replaces_an_earlier_one() -> Result<()> {
         let page = with_policy(CLEAN, &enforced(&["https://intake.example.com"]))?;
-        let policy = browser_policy::content_security_policy(&["https://intake.example.com"]);
+        let policy = browser_policy::content_security_policy(&["https://intake.example.com"], &[]);
         assert_eq!(
             page,
             CLEAN.replace(

@@ -42,15 +42,13 @@ pub fn render(content: &Path, out: &Path) -> Result<()> {
     Ok(())
 }
 
-/// The manifest as the site publishes it: without the answers' `signals`, which are hints for
-/// reviewers, not part of what candidates download (the checker and the server embed them).
+/// The manifest as the site publishes it: without the answers' `signals` (automatic aids) and the
+/// criteria's anchored descriptors (`levels`), which are reviewer material, not part of what
+/// candidates download (the server embeds them for the reviewer view).
 fn published(manifest: &Manifest) -> Manifest {
-    let mut published = manifest.clone();
-    for slot in published
-        .topics
-        .iter_mut()
-        .flat_map(|t| t.answers.iter_mut())
-    {
+    // The candidate-facing aids too: only `sre-check run` shows them.
+    let mut published = manifest.for_candidates();
+    for slot in published.topics.iter_mut().flat_map(|t| &mut t.answers) {
         slot.signals.clear();
     }
     published
@@ -374,6 +372,14 @@ mod tests {
         assert!(
             slot.signals.is_empty(),
             "reviewer hints stay out of what the site publishes"
+        );
+        assert!(
+            published
+                .topics
+                .iter()
+                .flat_map(|t| &t.criteria)
+                .all(|c| c.levels.is_empty()),
+            "so do the rubric's descriptors"
         );
         let texts: BTreeMap<String, String> = serde_json::from_str(&fs::read_to_string(
             out.path().join(site::STARTING_TEXTS_JSON),

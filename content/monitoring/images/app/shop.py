@@ -1,9 +1,11 @@
 #!/usr/bin/env python3
-"""The shop's order API, and a small traffic generator that stands in for its customers.
+"""The shop's order API, a small traffic generator that stands in for its customers, and a
+stand-in for the on-call pager and the team's chat.
 
     shop serve            HTTP API on port 8000 (GET /healthz, GET /api/orders, POST /api/orders)
     shop traffic URL      sends customer-like requests to URL, forever
     shop probe URL        exits 0 when URL answers 200 (for health checks)
+    shop pager            accepts webhooks on port 8080 (POST to any path) and logs each one
 """
 
 import json
@@ -108,11 +110,42 @@ def traffic(base):
         time.sleep(random.uniform(0.3, 0.7))
 
 
+class Pager(BaseHTTPRequestHandler):
+    """Logs every notification it receives: where it was sent, and what it says."""
+
+    server_version = "pager/1.0"
+
+    def do_POST(self):
+        length = min(int(self.headers.get("Content-Length") or 0), 1 << 20)
+        body = self.rfile.read(length).decode("utf-8", "replace")
+        try:
+            message = json.loads(body)
+            alerts = message.get("alerts") or []
+            names = sorted({a.get("labels", {}).get("alertname", "?") for a in alerts})
+            summary = f"{message.get('status', '?')}: {', '.join(names) or 'no alerts'}"
+        except (ValueError, AttributeError):
+            summary = body[:200]
+        print(f"pager: {self.path} {summary}", flush=True)
+        self.send_response(200)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def do_GET(self):
+        self.send_response(200 if self.path == "/healthz" else 404)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, format, *args):
+        pass  # one line per notification is printed by do_POST
+
+
 def main(argv):
     if argv[1:2] == ["serve"]:
         ThreadingHTTPServer(("", 8000), Api).serve_forever()
     elif argv[1:2] == ["traffic"] and len(argv) == 3:
         traffic(argv[2])
+    elif argv[1:2] == ["pager"]:
+        ThreadingHTTPServer(("", 8080), Pager).serve_forever()
     elif argv[1:2] == ["probe"] and len(argv) == 3:
         return 0 if request(argv[2]) == 200 else 1
     else:

@@ -1,6 +1,7 @@
 //! The `answers` check every topic has: each written answer of the topic exists and differs from
 //! what was handed out. Only presence is checked; people read the content. It is the whole check
-//! of a topic with only written answers, so such a topic needs no module of its own.
+//! of a topic with only written answers, so such a topic needs no module of its own. An optional
+//! answer (the feedback) that is absent or unchanged is "not written", never a failure.
 
 use sre_model::{AnswerSlot, hints};
 
@@ -18,6 +19,9 @@ pub fn check(run: &mut TopicRun) {
             match slot_answer(ctx, slot)? {
                 SlotAnswer::Written { file, words } => {
                     found.push(format!("{file}: {words} words"));
+                }
+                SlotAnswer::Missing | SlotAnswer::Unchanged { .. } if slot.optional => {
+                    found.push(format!("{}: not written (optional)", slot.files[0]));
                 }
                 SlotAnswer::Missing => {
                     return Ok(Verdict::fail(
@@ -37,19 +41,30 @@ pub fn check(run: &mut TopicRun) {
     });
 }
 
-/// Adds the reviewer hints of `sre_model::hints` for each written answer of the topic as signals
-/// (which of the parts its slot's `signals` in the manifest the text shows). Never pass/fail: an
-/// absent answer adds none, and the `answers` check already reports it.
+/// Adds the aids of `sre_model::hints` the run's audience may see for each written answer of the
+/// topic as signals (which of the parts its slot's `signals` in the manifest the text shows).
+/// Reviewer-only aids are not computed at all in a candidate's run. Never pass/fail: an absent
+/// answer adds none, and the `answers` check already reports it.
 pub fn hint_signals(run: &mut TopicRun) {
     let topic = run.topic();
     let workdir = run.env().workdir;
-    for slot in topic.answers.iter().filter(|s| !s.signals.is_empty()) {
-        let written = slot
+    let audience = run.env().audience;
+    for slot in &topic.answers {
+        let parts = slot.signals_for(audience);
+        if parts.is_empty() {
+            continue;
+        }
+        let texts: Vec<(&String, String)> = slot
             .files
             .iter()
-            .find_map(|file| Some((file, workdir.read_text(file).ok().flatten()?)));
+            .filter_map(|file| Some((file, workdir.read_text(file).ok().flatten()?)))
+            .collect();
+        let written = texts
+            .iter()
+            .find(|(file, text)| !is_unchanged(file, slot, text))
+            .or(texts.first());
         if let Some((file, text)) = written {
-            for signal in hints::signals(&slot.signals, &text, &handed_out(file, slot)) {
+            for signal in hints::signals(&parts, text, &handed_out(file, slot)) {
                 run.signal(&signal.id, &signal.label, signal.present);
             }
         }
@@ -62,13 +77,18 @@ enum SlotAnswer {
     Unchanged { file: String },
 }
 
+/// The first of the slot's files that says more than what was handed out; else the first that
+/// exists unchanged (`sre-check init` writes the template into the first file, and the candidate
+/// may answer in another one the slot accepts).
 fn slot_answer(ctx: &CheckCtx, slot: &AnswerSlot) -> anyhow::Result<SlotAnswer> {
+    let mut unchanged = None;
     for file in &slot.files {
         let Some(text) = ctx.workdir().read_text(file)? else {
             continue;
         };
-        if normalized(&text) == normalized(&handed_out(file, slot)) {
-            return Ok(SlotAnswer::Unchanged { file: file.clone() });
+        if is_unchanged(file, slot, &text) {
+            unchanged.get_or_insert_with(|| file.clone());
+            continue;
         }
         let words = text.split_whitespace().count();
         return Ok(SlotAnswer::Written {
@@ -76,7 +96,11 @@ fn slot_answer(ctx: &CheckCtx, slot: &AnswerSlot) -> anyhow::Result<SlotAnswer> 
             words,
         });
     }
-    Ok(SlotAnswer::Missing)
+    Ok(unchanged.map_or(SlotAnswer::Missing, |file| SlotAnswer::Unchanged { file }))
+}
+
+fn is_unchanged(file: &str, slot: &AnswerSlot, text: &str) -> bool {
+    normalized(text) == normalized(&handed_out(file, slot))
 }
 
 /// What the candidate was handed for this answer: the starter file, else the slot's template.

@@ -10,7 +10,9 @@
 //! side by side. The three that need the build are skipped when it fails.
 
 mod ansible_output;
+mod build_log;
 mod dockerfile;
+mod host_state;
 mod lint;
 mod playbook;
 mod privileges;
@@ -43,6 +45,11 @@ const DOCKERFILE: &str = "infrastructure/Dockerfile";
 const BUILD_TIMEOUT: Duration = Duration::from_secs(15 * 60);
 /// The second run may refresh apt's package lists when they are older than the playbook allows.
 const SECOND_RUN_TIMEOUT: Duration = Duration::from_secs(10 * 60);
+
+/// Where the README states what a fixed playbook does (hints point there, never at the fix).
+const README_FIX: &str = "infrastructure/README.md, \"Your tasks\", step 2";
+/// Where the README shows how to reproduce the failure.
+const README_REPRODUCE: &str = "infrastructure/README.md, \"Your tasks\", step 1";
 
 /// Lines of build output kept as evidence of a successful build.
 const PASS_TAIL: usize = 30;
@@ -111,25 +118,53 @@ fn build(run: &mut TopicRun) -> Option<Built> {
         let Some(dockerfile) = workdir.read_text(DOCKERFILE)? else {
             return Ok(Verdict::fail(
                 format!("expected {DOCKERFILE}; it does not exist"),
-                "Restore the Dockerfile from the starter kit (`sre-check init` in another folder).",
+                "infrastructure/Dockerfile is missing: it is part of the starter kit \
+                 (infrastructure/README.md, \"What you get\"); `sre-check init` in another folder \
+                 writes a fresh copy.",
             ));
         };
         let Some(playbook) = workdir.read_text(PLAYBOOK)? else {
             return Ok(Verdict::fail(
                 format!("expected {PLAYBOOK}; it does not exist"),
-                "Restore the playbook from the starter kit and fix it there.",
+                "infrastructure/playbook.yml is missing: it is part of the starter kit \
+                 (infrastructure/README.md, \"What you get\"); `sre-check init` in another folder \
+                 writes a fresh copy.",
             ));
         };
         let docker = ctx.docker()?;
         let tag = format!("sre-check/iac:{}", docker.run_id());
-        let out = docker.build(&workdir.path(DIR), None, &tag, BUILD_TIMEOUT, &|l| {
-            ctx.note(l)
-        })?;
-        let output = ansible_output::without_colours(&out.combined());
+        let note = |l: &str| ctx.note(l);
+        let mut out = docker.build(&workdir.path(DIR), None, &tag, BUILD_TIMEOUT, &note)?;
+        let mut output = ansible_output::without_colours(&out.combined());
+        if out.success() && ansible_output::step_cached(&output) {
+            // The playbook's output is that of the build that made the cached layer.
+            match build_log::recall(&output) {
+                Some(earlier) => {
+                    output = format!(
+                        "{output}\n---\nDocker took the playbook step from its cache; the output \
+                         of the build that ran it:\n{earlier}"
+                    )
+                }
+                None => {
+                    out = docker.build_uncached(
+                        &workdir.path(DIR),
+                        None,
+                        &tag,
+                        BUILD_TIMEOUT,
+                        &note,
+                    )?;
+                    output = ansible_output::without_colours(&out.combined());
+                }
+            }
+        }
+        if out.success() {
+            build_log::remember(&output);
+        }
         let parsed = playbook::parse(&playbook);
         let book = parsed.as_ref().ok();
         if !out.success() {
             starter_step_failure(&output)?;
+            environment_failure(&output)?;
             // Ansible names the file inside the image; the checker's own reading names the
             // candidate's file and line.
             let unreadable = parsed
@@ -142,8 +177,10 @@ fn build(run: &mut TopicRun) -> Option<Built> {
                     "{output}\n---\nexpected: `docker build {DIR}` succeeds\nfound: {}{unreadable}",
                     build_failure(&output, book)
                 ),
-                "Read the error of the failed step above: what the task tried to do, and as which \
-                 user. Reproduce it with `docker build .` in infrastructure/.",
+                format!(
+                    "The build stopped: {}. {README_REPRODUCE} shows how to reproduce it.",
+                    failure_summary(&output, book)
+                ),
             ));
         }
         let Some(playbook_run) = dockerfile::playbook_run(&dockerfile) else {
@@ -153,10 +190,20 @@ fn build(run: &mut TopicRun) -> Option<Built> {
                      found: none; the image builds without running the playbook",
                     tail(&output, PASS_TAIL)
                 ),
-                "The Dockerfile must run the playbook during the build, as the starter kit's does.",
+                format!(
+                    "{DOCKERFILE} no longer runs the playbook during the build, so nothing tests \
+                     it: {README_FIX}."
+                ),
             ));
         };
-        let ran = match ansible_output::summarize(&output) {
+        let summary = ansible_output::summarize(&output);
+        if let Some(summary) = &summary
+            && summary.failed == 0
+            && let Some(verdict) = ignored_privilege_errors(&output, summary, book)
+        {
+            return Ok(verdict);
+        }
+        let ran = match summary {
             Some(summary) if summary.failed > 0 || summary.unreachable > 0 => {
                 return Ok(Verdict::fail(
                     format!(
@@ -164,16 +211,17 @@ fn build(run: &mut TopicRun) -> Option<Built> {
                          build went on although the playbook failed: {}",
                         build_failure(&output, book)
                     ),
-                    "Let a failed playbook fail the build: the build is the playbook's test.",
+                    format!(
+                        "The image built although the playbook failed ({}): {DOCKERFILE} must \
+                         let the playbook's result decide the build, {README_FIX}.",
+                        failure_summary(&output, book)
+                    ),
                 ));
             }
             Some(summary) => format!(
                 "the playbook ran in the build: changed={} failed=0",
                 summary.changed
             ),
-            None if ansible_output::step_cached(&output) => "the playbook step is Docker's cache \
-                 of an earlier successful build of this same playbook"
-                .to_owned(),
             None => {
                 return Ok(Verdict::fail(
                     format!(
@@ -181,8 +229,10 @@ fn build(run: &mut TopicRun) -> Option<Built> {
                          found: no PLAY RECAP in the build output",
                         tail(&output, PASS_TAIL)
                     ),
-                    "Keep the Dockerfile's `RUN ansible-playbook … playbook.yml`: the build is \
-                     the playbook's test.",
+                    format!(
+                        "The build output shows no end of a playbook run (PLAY RECAP), so the \
+                         playbook did not run to its end in the build: {README_FIX}."
+                    ),
                 ));
             }
         };
@@ -222,6 +272,34 @@ fn starter_step_failure(output: &str) -> anyhow::Result<()> {
     }
 }
 
+/// Signs, in a build's or a run's output, that Docker or the network failed rather than the
+/// playbook: the mirror could not be reached, or the engine could not start the container.
+const ENVIRONMENT_SIGNS: [&str; 6] = [
+    "Temporary failure resolving",
+    "Could not resolve host",
+    "Failed to update apt cache: unknown reason",
+    "failed to create endpoint",
+    "docker: Error response from daemon",
+    "Unable to connect to deb.debian.org",
+];
+
+/// An `error` (never the candidate's failure) when the output shows that the machine, Docker or
+/// the network failed: the same playbook would pass on a working machine.
+fn environment_failure(output: &str) -> anyhow::Result<()> {
+    match output
+        .lines()
+        .find(|l| ENVIRONMENT_SIGNS.iter().any(|sign| l.contains(sign)))
+    {
+        Some(line) => anyhow::bail!(
+            "Docker or the network failed, not the playbook: {}\nIs the network up, can Docker \
+             reach Debian's mirror? Run `sre-check doctor`, then the check again.\n{}",
+            line.trim(),
+            tail(output, 25)
+        ),
+        None => Ok(()),
+    }
+}
+
 /// What failed in a build, from its output: the task and Ansible's message, an Ansible error, or
 /// the last lines.
 fn build_failure(output: &str, book: Option<&Playbook>) -> String {
@@ -242,6 +320,59 @@ fn build_failure(output: &str, book: Option<&Playbook>) -> String {
         "the build stopped:\n  {}",
         tail(output, 5).replace('\n', "\n  ")
     )
+}
+
+/// The failed task and the first line of its error, for a hint: `the task "Install nginx"
+/// (infrastructure/playbook.yml:21) failed: E: Could not open lock file …`.
+fn failure_summary(output: &str, book: Option<&Playbook>) -> String {
+    match ansible_output::first_failure(output) {
+        Some(failure) => format!(
+            "the task \"{}\"{} failed: {}",
+            failure.task,
+            task_place(book, &failure.task),
+            failure.message.lines().next().unwrap_or_default()
+        ),
+        None => "see the error at the end of the build output above".to_owned(),
+    }
+}
+
+/// A build that only succeeded because a task's privilege error was ignored (`ignore_errors`):
+/// the task did not do its work, so the build proves nothing. Other ignored failures (a probe
+/// whose result is registered) stay the playbook's business.
+fn ignored_privilege_errors(
+    output: &str,
+    summary: &ansible_output::RunSummary,
+    book: Option<&Playbook>,
+) -> Option<Verdict> {
+    let ignored: Vec<String> = summary
+        .failures
+        .iter()
+        .filter(|f| f.ignored && f.is_privilege_error())
+        .map(|f| {
+            format!(
+                "the task \"{}\"{} failed, and the failure was ignored: {}",
+                f.task,
+                task_place(book, &f.task),
+                f.message.lines().next().unwrap_or_default()
+            )
+        })
+        .collect();
+    if ignored.is_empty() {
+        return None;
+    }
+    Some(Verdict::fail(
+        format!(
+            "{}\n---\nexpected: every task of the playbook succeeds in the build\nfound: {}",
+            tail(output, 40),
+            ignored.join("\n")
+        ),
+        format!(
+            "The build succeeds only because a failure is ignored: {}. That task did not do its \
+             work (a permission error), so the image is not what the playbook describes: \
+             {README_FIX}.",
+            ignored[0]
+        ),
+    ))
 }
 
 /// ` (infrastructure/playbook.yml:17)` for a task name, when the playbook has such a task.
@@ -266,7 +397,10 @@ fn privileges_check(ctx: &CheckCtx, run: &PlaybookRun) -> anyhow::Result<Verdict
                     "expected: a playbook, a YAML list of plays\nfound: {PLAYBOOK}:{}: {err}",
                     err.line()
                 ),
-                "Fix the playbook's structure at the line named above.",
+                format!(
+                    "{PLAYBOOK}:{} cannot be read as a playbook (a YAML list of plays): {err}",
+                    err.line()
+                ),
             ));
         }
     };
@@ -370,7 +504,9 @@ fn idempotence_check(ctx: &CheckCtx, built: &Built) -> anyhow::Result<Verdict> {
     let spec = RunSpec::new(&built.image)
         .entrypoint(program)
         .args(args.iter().cloned());
-    let out = docker.run(&spec, SECOND_RUN_TIMEOUT)?;
+    // The container is kept (and removed with the run's objects) to read what it changed.
+    let container = format!("sre-check-iac-second-run-{}", docker.run_id());
+    let out = docker.run_kept(&spec, &container, SECOND_RUN_TIMEOUT)?;
     let output = ansible_output::without_colours(&out.combined());
     let command = built.run.command.text();
     let book = ctx
@@ -380,13 +516,18 @@ fn idempotence_check(ctx: &CheckCtx, built: &Built) -> anyhow::Result<Verdict> {
     let summary = ansible_output::summarize(&output);
     let Some(summary) = summary.filter(|s| out.success() && s.failed == 0 && s.unreachable == 0)
     else {
+        environment_failure(&output)?;
         return Ok(Verdict::fail(
             format!(
                 "{}\n---\nexpected: the second run of `{command}` in the built image succeeds\nfound: {}",
                 tail(&output, 40),
                 build_failure(&output, book.as_ref())
             ),
-            "The playbook must also succeed on a host it has already set up. Read the error above.",
+            format!(
+                "The second run, on the host the first run set up, stopped: {}. {README_FIX} \
+                 describes a second run.",
+                failure_summary(&output, book.as_ref())
+            ),
         ));
     };
     let recap = recap_line(&output);
@@ -403,15 +544,74 @@ fn idempotence_check(ctx: &CheckCtx, built: &Built) -> anyhow::Result<Verdict> {
                 summary.changed,
                 tasks.join("\n")
             ),
-            "A task that changes something on every run is not idempotent. Prefer a module that \
-             compares the wanted state with the host's (copy, lineinfile, file…) to a shell \
-             command; if a command is needed, give it `creates`/`removes` or a `changed_when` \
-             that tells the truth.",
+            format!(
+                "The tasks listed above (with their lines) changed the host again on the second \
+                 run, so the playbook is not idempotent: {README_FIX} (\"a second run … changes \
+                 nothing\")."
+            ),
+        ));
+    }
+    let changes = host_state::changes(docker, &container, &built.image)?;
+    let _ = docker.remove_container(&container);
+    if !changes.is_empty() {
+        let text = ctx.workdir().read_text(PLAYBOOK)?.unwrap_or_default();
+        let silenced = silenced_reports(&text);
+        let shown: Vec<String> = changes
+            .iter()
+            .take(host_state::MAX_SHOWN)
+            .map(|c| format!("- {}: {}", c.path, c.what))
+            .collect();
+        let more = changes.len().saturating_sub(host_state::MAX_SHOWN);
+        let more = if more > 0 {
+            format!("\n… and {more} more")
+        } else {
+            String::new()
+        };
+        let silenced_text = if silenced.is_empty() {
+            String::new()
+        } else {
+            format!(
+                "\ntasks whose change report the playbook overrides:\n{}",
+                silenced.join("\n")
+            )
+        };
+        return Ok(Verdict::fail(
+            format!(
+                "{}\n---\nexpected: the second run leaves the host as the first run left it\n\
+                 found: Ansible reported {recap}, but the host's files differ after the second \
+                 run:\n{}{more}{silenced_text}",
+                tail(&output, 20),
+                shown.join("\n"),
+            ),
+            format!(
+                "The second run changed {} while reporting no change, so the playbook is not \
+                 idempotent and its report hides it{}: {README_FIX} (\"a second run … changes \
+                 nothing\").",
+                changes[0].path,
+                silenced
+                    .first()
+                    .map(|s| format!(" ({})", s.trim_start_matches("- ")))
+                    .unwrap_or_default()
+            ),
         ));
     }
     Ok(Verdict::pass(format!(
-        "second run of `{command}` in the built image:\n{recap}"
+        "second run of `{command}` in the built image:\n{recap}\nthe host's files are as the \
+         first run left them (docker diff, compared with the built image)"
     )))
+}
+
+/// `- infrastructure/playbook.yml:12: changed_when: false`, for each task option that overrides
+/// what Ansible reports as a change.
+fn silenced_reports(text: &str) -> Vec<String> {
+    text.lines()
+        .enumerate()
+        .filter(|(_, l)| {
+            let l = l.trim_start();
+            l.starts_with("changed_when:") && !l.starts_with("changed_when: true")
+        })
+        .map(|(i, l)| format!("- {PLAYBOOK}:{}: {}", i + 1, l.trim()))
+        .collect()
 }
 
 /// The recap line(s) of a run, without the header.
@@ -431,11 +631,33 @@ fn lint_check(ctx: &CheckCtx) -> anyhow::Result<Verdict> {
     if ctx.workdir().read(PLAYBOOK)?.is_none() {
         return Ok(Verdict::fail(
             format!("expected {PLAYBOOK}; it does not exist"),
-            "Restore the playbook from the starter kit and fix it there.",
+            "infrastructure/playbook.yml is missing: it is part of the starter kit \
+             (infrastructure/README.md, \"What you get\"); `sre-check init` in another folder \
+             writes a fresh copy.",
         ));
     }
     let file = PLAYBOOK.trim_start_matches(&format!("{DIR}/"));
     lint::check(ctx.docker()?, &ctx.workdir().path(DIR), DIR, file, &|l| {
         ctx.note(l)
     })
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn network_and_engine_failures_are_errors_not_failures() {
+        assert!(
+            super::environment_failure("fatal: ... Temporary failure resolving 'deb.debian.org'")
+                .is_err()
+        );
+        assert!(
+            super::environment_failure("failed to create endpoint x on network bridge").is_err()
+        );
+        assert!(
+            super::environment_failure(
+                "fatal: [localhost]: FAILED! => {\"msg\": \"E: Could not open lock file /var/lib/dpkg/lock-frontend - open (13: Permission denied)\"}"
+            )
+            .is_ok()
+        );
+    }
 }

@@ -10,10 +10,14 @@
 //! [`SUITES`].
 
 mod answers;
+mod first_build;
 mod iac;
 mod monitoring;
 mod os;
 mod postgres;
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Mutex, PoisonError};
 
 use sre_model::{Topic, TopicReport};
 
@@ -67,24 +71,83 @@ pub fn suite(id: &str) -> Option<&'static Suite> {
     SUITES.iter().find(|s| s.topic == id)
 }
 
-/// Runs the given topics in order and returns their reports: each topic's suite, or the generic
-/// answer check for a topic without one, then the reviewer hints of its answers.
-pub fn run_topics(env: &RunEnv, selected: &[&Topic]) -> Vec<TopicReport> {
-    let mut reports = Vec::new();
-    for topic in selected {
-        env.progress.topic(topic);
-        let mut topic_run = TopicRun::new(env, topic);
-        match suite(topic.id.as_str()) {
-            Some(suite) => (suite.run_checks)(&mut topic_run),
-            None if !topic.answers.is_empty() || topic.check(answers::CHECK_ID).is_some() => {
-                answers::check(&mut topic_run);
-            }
-            None => {}
-        }
-        answers::hint_signals(&mut topic_run);
-        reports.push(topic_run.finish());
+/// Runs the given topics, at most `jobs` at once, and returns their reports in the order given
+/// (the manifest's), whatever order they finish in: each topic's suite, or the generic answer
+/// check for a topic without one, then the reviewer hints of its answers. With `jobs` 1 they run
+/// one after another, in order. Topics share nothing but the Docker engine (each names its
+/// images and compose projects after the run and the topic), so they can overlap: they mostly
+/// wait for builds, containers and Prometheus.
+pub fn run_topics(env: &RunEnv, selected: &[&Topic], jobs: usize) -> Vec<TopicReport> {
+    let jobs = jobs.clamp(1, selected.len().max(1));
+    if jobs == 1 {
+        return selected.iter().map(|topic| run_topic(env, topic)).collect();
     }
-    reports
+    let next = AtomicUsize::new(0);
+    let done: Vec<Mutex<Option<TopicReport>>> = selected.iter().map(|_| Mutex::new(None)).collect();
+    std::thread::scope(|scope| {
+        for _ in 0..jobs {
+            scope.spawn(|| {
+                // Each worker takes the next topic in manifest order until none is left.
+                loop {
+                    let index = next.fetch_add(1, Ordering::SeqCst);
+                    let Some(topic) = selected.get(index) else {
+                        break;
+                    };
+                    // A panic in one topic must not take the others down: it is that topic's error.
+                    let report = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                        run_topic(env, topic)
+                    }))
+                    .unwrap_or_else(|_| crashed(env, topic));
+                    *done[index].lock().unwrap_or_else(PoisonError::into_inner) = Some(report);
+                }
+            });
+        }
+    });
+    selected
+        .iter()
+        .zip(done)
+        .map(|(topic, slot)| {
+            slot.into_inner()
+                .unwrap_or_else(PoisonError::into_inner)
+                .unwrap_or_else(|| crashed(env, topic))
+        })
+        .collect()
+}
+
+/// One topic: its checks, then its hints.
+fn run_topic(env: &RunEnv, topic: &Topic) -> TopicReport {
+    env.progress.topic(topic);
+    let first_build = first_build::announce(env, topic);
+    let mut topic_run = TopicRun::new(env, topic);
+    match suite(topic.id.as_str()) {
+        Some(suite) => (suite.run_checks)(&mut topic_run),
+        None if !topic.answers.is_empty() || topic.check(answers::CHECK_ID).is_some() => {
+            answers::check(&mut topic_run);
+        }
+        None => {}
+    }
+    answers::hint_signals(&mut topic_run);
+    let report = topic_run.finish();
+    first_build::remember(env, topic, first_build, &report);
+    env.progress.topic_done(topic);
+    report
+}
+
+/// The report of a topic whose checks panicked: every check an error.
+fn crashed(env: &RunEnv, topic: &Topic) -> TopicReport {
+    let mut topic_run = TopicRun::new(env, topic);
+    for spec in &topic.checks {
+        topic_run.record(
+            &spec.id,
+            Err(anyhow::anyhow!(
+                "sre-check failed while checking this topic (a panic)"
+            )),
+            0,
+        );
+    }
+    let report = topic_run.finish();
+    env.progress.topic_done(topic);
+    report
 }
 
 #[cfg(test)]

@@ -6,7 +6,6 @@
 //! for (zizmor's findings join the evidence when it is installed). Then the packaging script the
 //! manifest names really runs: build, install and purge in a container of each release.
 
-mod cache;
 mod deb;
 mod exporter;
 mod images;
@@ -107,15 +106,16 @@ fn workflow_check(ctx: &CheckCtx) -> anyhow::Result<(Verdict, Option<(Sources, Z
                     "expected a workflow in {}/ (*.yml or *.yaml); found none",
                     workflow::WORKFLOWS_DIR
                 ),
-                "Write the pipeline as a GitHub Actions workflow, e.g. .github/workflows/deb.yml.",
+                "There is no workflow file (*.yml or *.yaml) in .github/workflows/: README.md, \"II. Operating system\", \"Your tasks\", step 2 asks for \
+                 one.",
             );
             return Ok((verdict, None));
         }
         Loaded::Invalid(messages) => {
             let verdict = Verdict::fail(
                 format!("not valid YAML:\n{}", messages.join("\n")),
-                "Fix the YAML at the line shown (indentation, a missing `:` or quote); \
-                 GitHub rejects the whole workflow otherwise.",
+                "The files above are not valid YAML at the lines shown, so GitHub rejects the \
+                 whole workflow: README.md, \"II. Operating system\", \"Your tasks\", step 2.",
             );
             return Ok((verdict, None));
         }
@@ -162,8 +162,8 @@ fn workflow_check(ctx: &CheckCtx) -> anyhow::Result<(Verdict, Option<(Sources, Z
                 problems.join("\n"),
                 evidence.join("\n")
             ),
-            "Fix each line named above: GitHub refuses a workflow with an unknown key or a \
-             missing `runs-on:`/`steps:` and shows the error only when the workflow is triggered.",
+            "The lines named above are not valid GitHub Actions: GitHub refuses such a workflow, \
+             and says so only when it is triggered (README.md, \"II. Operating system\", \"Your tasks\", step 2).",
         )
     };
     Ok((verdict, Some((sources, zizmor))))

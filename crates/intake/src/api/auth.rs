@@ -1,8 +1,9 @@
 //! `Authorization: Bearer <token>` on every call: extractors that find the candidate or the
 //! reviewer a token belongs to, check an invite's expiry, and apply the per-token rate limit.
 //!
-//! Statuses: no token, a malformed, unknown or expired one → 401; a valid token of the other kind
-//! (a candidate on a reviewer route or the reverse) → 403; over the rate limit → 429.
+//! Statuses: no token, a malformed, unknown or expired one → 401; a valid token of another kind
+//! (a candidate on a reviewer route, a worker's anywhere but the worker routes…) → 403; over the
+//! rate limit → 429. Workers are not rate limited: they call only to claim, renew and finish.
 
 use std::net::SocketAddr;
 
@@ -15,6 +16,7 @@ use time::format_description::well_known::Rfc3339;
 use super::AppState;
 use crate::error::ApiError;
 use crate::store::people::{self, ByToken, Candidate, Reviewer};
+use crate::store::workers::{self, Worker};
 use crate::token_cache::Owner;
 use crate::tokens;
 
@@ -25,6 +27,10 @@ pub struct CandidateAuth(pub Candidate);
 /// The reviewer a request's token belongs to.
 #[derive(Debug, Clone)]
 pub struct ReviewerAuth(pub Reviewer);
+
+/// The verification worker a request's token belongs to.
+#[derive(Debug, Clone)]
+pub struct WorkerAuth(pub Worker);
 
 impl FromRequestParts<AppState> for CandidateAuth {
     type Rejection = ApiError;
@@ -40,6 +46,7 @@ impl FromRequestParts<AppState> for CandidateAuth {
             Some(Owner::Reviewer(_)) => Err(ApiError::forbidden(
                 "this is a reviewer token; this route takes a candidate's token",
             )),
+            Some(Owner::Worker(_)) => Err(worker_elsewhere()),
             None => Err(unknown_token(state, parts)),
         }
     }
@@ -58,9 +65,30 @@ impl FromRequestParts<AppState> for ReviewerAuth {
             Some(Owner::Candidate(_)) => Err(ApiError::forbidden(
                 "reviewer routes need a reviewer token; a candidate's token reaches only their own answers",
             )),
+            Some(Owner::Worker(_)) => Err(worker_elsewhere()),
             None => Err(unknown_token(state, parts)),
         }
     }
+}
+
+impl FromRequestParts<AppState> for WorkerAuth {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let hash = bearer_hash(parts)?;
+        match owner(state, &hash).await? {
+            Some(Owner::Worker(worker)) => Ok(WorkerAuth(worker)),
+            Some(_) => Err(ApiError::forbidden(
+                "worker routes need a worker token (sre-intake worker create)",
+            )),
+            None => Err(unknown_token(state, parts)),
+        }
+    }
+}
+
+/// A worker's token can only claim and report verification jobs.
+fn worker_elsewhere() -> ApiError {
+    ApiError::forbidden("this is a verification worker's token; it can only claim and report jobs")
 }
 
 /// Who the token with this hash belongs to: remembered for a few seconds ([`crate::token_cache`]),
@@ -71,9 +99,10 @@ async fn owner(state: &AppState, hash: &str) -> Result<Option<Owner>, ApiError> 
     }
     let owner = match verified(people::candidate_by_token(&state.db, hash).await?, hash) {
         Some(candidate) => Some(Owner::Candidate(candidate)),
-        None => {
-            verified(people::reviewer_by_token(&state.db, hash).await?, hash).map(Owner::Reviewer)
-        }
+        None => match verified(people::reviewer_by_token(&state.db, hash).await?, hash) {
+            Some(reviewer) => Some(Owner::Reviewer(reviewer)),
+            None => verified(workers::by_token(&state.db, hash).await?, hash).map(Owner::Worker),
+        },
     };
     if let Some(owner) = &owner {
         state.tokens.put(hash, owner.clone());

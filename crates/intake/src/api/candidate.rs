@@ -233,7 +233,8 @@ fn saved(status: StatusCode, slot: &str, meta: &VersionMeta, unchanged: bool) ->
     )
 }
 
-fn submitted_error(submitted_at: &Option<String>) -> ApiError {
+/// 409 `submitted`: the candidate's answers, reports and work are frozen.
+pub fn submitted_error(submitted_at: &Option<String>) -> ApiError {
     let when = submitted_at.as_deref().unwrap_or("earlier");
     ApiError::conflict(
         "submitted",
@@ -269,14 +270,7 @@ pub async fn post_report(
     let report = Report::from_json(&body)
         .and_then(|r| r.check_topics(manifest).map(|()| r))
         .map_err(|e| ApiError::unprocessable("invalid_report", e.to_string()))?;
-    let mut warnings = Vec::new();
-    if report.challenge.version != manifest.challenge.version {
-        warnings.push(format!(
-            "this report was made for challenge {} but this server runs challenge {}: \
-             update sre-check to the version of your invite",
-            report.challenge.version, manifest.challenge.version
-        ));
-    }
+    let warnings = challenge_warnings(&report.challenge.version);
     let write = Write::Report(i64::try_from(body.len()).unwrap_or(i64::MAX));
     if let Err(refused) = state.quota.check(&state.db, &candidate.id, write).await {
         // Sending a stored report again (a retried upload) stores nothing: never refused.
@@ -302,6 +296,19 @@ pub async fn post_report(
         json!({ "digest": meta.digest, "received_at": meta.received_at, "overall": meta.overall,
             "counts": meta.counts, "duplicate": duplicate, "warnings": warnings }),
     ))
+}
+
+/// The warning for a report made for another edition of the challenge than the server's.
+pub fn challenge_warnings(version: &str) -> Vec<String> {
+    let manifest = challenge::manifest();
+    if version == manifest.challenge.version {
+        return Vec::new();
+    }
+    vec![format!(
+        "this report was made for challenge {version} but this server runs challenge {}: \
+         update sre-check to the version of your invite",
+        manifest.challenge.version
+    )]
 }
 
 /// `GET /reports/latest`: the candidate's newest report as it was uploaded, for the site's results

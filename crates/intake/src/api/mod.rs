@@ -11,6 +11,10 @@ pub mod conditional;
 pub mod ops;
 pub mod review;
 pub mod scores;
+pub mod submissions;
+pub mod verification;
+pub mod work;
+pub mod worker;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -61,6 +65,8 @@ pub struct AppState {
     pub public_url: Arc<str>,
     /// Each candidate's storage quota.
     pub quota: Arc<crate::quota::Quota>,
+    /// What a submission of work may hold (`--submission-max-mib` and the like).
+    pub work_limits: Arc<sre_model::submission::Limits>,
 }
 
 /// How the application is put together, beyond its state.
@@ -96,6 +102,13 @@ pub fn router(state: AppState, options: &Options) -> Router {
         )
         .route("/reports/latest", get(candidate::latest_report))
         .route(
+            "/submissions",
+            submission_limited(
+                post(submissions::post).get(submissions::list),
+                &state.work_limits,
+            ),
+        )
+        .route(
             "/submit",
             limited(post(candidate::submit), SMALL_BODY_LIMIT),
         )
@@ -109,11 +122,38 @@ pub fn router(state: AppState, options: &Options) -> Router {
         )
         .route("/candidates/{id}/reports", get(review::reports))
         .route("/candidates/{id}/reports/{digest}", get(review::report))
+        .route("/candidates/{id}/submissions", get(work::list))
+        .route("/candidates/{id}/submissions/{digest}", get(work::one))
+        .route(
+            "/candidates/{id}/submissions/{digest}/files/{*path}",
+            get(work::file),
+        )
+        .route(
+            "/candidates/{id}/submissions/{digest}/raw/{*path}",
+            get(work::raw),
+        )
+        .route(
+            "/candidates/{id}/submissions/{digest}/archive",
+            get(work::archive),
+        )
         .route(
             "/scores/{candidate}",
             limited(get(scores::get).put(scores::put), SMALL_BODY_LIMIT),
         )
         .route("/export/scores.csv", get(scores::export_csv))
+        .route(
+            "/worker/claim",
+            limited(post(worker::claim), SMALL_BODY_LIMIT),
+        )
+        .route("/worker/jobs/{lease}/archive", get(worker::archive))
+        .route(
+            "/worker/jobs/{lease}/heartbeat",
+            limited(post(worker::heartbeat), SMALL_BODY_LIMIT),
+        )
+        .route(
+            "/worker/jobs/{lease}/finish",
+            limited(post(worker::finish), REPORT_BODY_LIMIT * 2),
+        )
         .route("/export/scores.json", get(scores::export_json))
         .route_layer(middleware::from_fn(metrics::label_route))
         .fallback(api_not_found)
@@ -172,14 +212,50 @@ pub fn router(state: AppState, options: &Options) -> Router {
 /// (`Content-Length`) is refused with 413 before a byte of it is read, so a client that sent
 /// `Expect: 100-continue` never sends it; a body that turns out larger is cut at the limit.
 fn limited(route: MethodRouter<AppState>, limit: usize) -> MethodRouter<AppState> {
+    bounded(
+        route,
+        limit,
+        Arc::new(move |length| {
+            ApiError::too_large(format!(
+                "the request body is {length} bytes; this route accepts at most {limit} bytes"
+            ))
+        }),
+    )
+}
+
+/// The `POST /submissions` route: bodies up to the archive limit, refused as
+/// `submission_too_large` (naming the limits) when declared larger.
+fn submission_limited(
+    route: MethodRouter<AppState>,
+    limits: &sre_model::submission::Limits,
+) -> MethodRouter<AppState> {
+    let limits = *limits;
+    let limit = usize::try_from(limits.archive_bytes).unwrap_or(usize::MAX);
+    bounded(
+        route,
+        limit,
+        Arc::new(move |length| submissions::too_large(&limits, Some(length))),
+    )
+}
+
+/// The refusal of a body declared larger than a route's limit, given its declared length.
+type Refusal = Arc<dyn Fn(u64) -> ApiError + Send + Sync>;
+
+/// A route whose request bodies are bounded by `limit` bytes, like [`limited`], with its own
+/// refusal for a body declared larger.
+fn bounded(
+    route: MethodRouter<AppState>,
+    limit: usize,
+    refusal: Refusal,
+) -> MethodRouter<AppState> {
     route
         .layer(DefaultBodyLimit::max(limit))
         .layer(middleware::from_fn(move |req: Request, next: Next| {
-            declared_within(limit, req, next)
+            declared_within(limit, refusal.clone(), req, next)
         }))
 }
 
-async fn declared_within(limit: usize, request: Request, next: Next) -> Response {
+async fn declared_within(limit: usize, refusal: Refusal, request: Request, next: Next) -> Response {
     // A compressed body would be parsed as if it were plain JSON: refuse it rather than guess.
     let encoding = request
         .headers()
@@ -206,10 +282,9 @@ async fn declared_within(limit: usize, request: Request, next: Next) -> Response
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
     match declared {
-        Some(length) if length > u64::try_from(limit).unwrap_or(u64::MAX) => ApiError::too_large(
-            format!("the request body is {length} bytes; this route accepts at most {limit} bytes"),
-        )
-        .into_response(),
+        Some(length) if length > u64::try_from(limit).unwrap_or(u64::MAX) => {
+            refusal(length).into_response()
+        }
         _ => next.run(request).await,
     }
 }

@@ -43,6 +43,11 @@ fn not_ready(detail: &str) -> ApiError {
 
 /// `GET /metrics`: Prometheus text exposition.
 pub async fn metrics(State(state): State<AppState>) -> Result<Response, ApiError> {
+    // The queue lives in the database (several servers may share it): counted at each scrape.
+    match crate::store::verification::queue_stats(&state.db).await {
+        Ok(stats) => state.metrics.set_verification_queue(stats),
+        Err(err) => tracing::warn!(error = %err, "counting the verification queue failed"),
+    }
     let text = state
         .metrics
         .encode()

@@ -12,7 +12,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::{Value, json};
-use sre_model::{Report, hints};
+use sre_model::{Audience, Report, Status, hints};
 
 use super::auth::ReviewerAuth;
 use super::candidate::known_slot;
@@ -24,6 +24,7 @@ use crate::store::answers::{self, Answer, Latest};
 use crate::store::people::{self, Candidate};
 use crate::store::reports::{self, ReportMeta};
 use crate::store::scores::{self, Score};
+use crate::store::submissions;
 use crate::{challenge, store};
 
 /// The body of `POST /invites`.
@@ -89,6 +90,7 @@ pub async fn candidates(
     let latest = answers::latest_versions(&state.db, None).await?;
     let reports = reports::list(&state.db, None).await?;
     let scores = scores::list(&state.db, None).await?;
+    let verifications = super::verification::for_list(&state.db).await?;
     let manifest = challenge::manifest();
     let slot_count = manifest.slots().count();
     let criteria_count: usize = manifest.topics.iter().map(|t| t.criteria.len()).sum();
@@ -112,6 +114,7 @@ pub async fn candidates(
                 "last_activity_at": last_activity(c, &answers, report),
                 "answers": { "written": answers.len(), "total": slot_count },
                 "report": report.map(report_summary),
+                "verification": verifications.get(&c.id),
                 "scores": {
                     "criteria": criteria_count,
                     "scored_by_me": mine,
@@ -172,6 +175,8 @@ pub async fn candidate(
     };
     let scores = scores::list(&state.db, Some(&id)).await?;
     let usage = state.quota.usage(&state.db, &id).await?;
+    let verification = super::verification::for_candidate(&state.db, &id).await?;
+    let work = submissions::summary(&state.db, &id).await?;
     let manifest = challenge::manifest();
     let topics: Vec<Value> = manifest
         .topics
@@ -185,9 +190,22 @@ pub async fn candidate(
                     answer_entry(slot, text)
                 })
                 .collect();
+            // A report comes from the candidate's machine, so reviewer-only checks in it (from a
+            // modified checker) are not evidence: they are left out, and shown as pending until
+            // the verification worker runs them.
             let checks = report
                 .as_ref()
-                .and_then(|r| r.topics.iter().find(|t| t.id == topic.id));
+                .and_then(|r| r.topics.iter().find(|t| t.id == topic.id))
+                .map(|t| {
+                    let mut t = t.clone();
+                    t.checks.retain(|c| {
+                        topic
+                            .check(&c.id)
+                            .is_none_or(|spec| spec.audience == Audience::Candidate)
+                    });
+                    t.status = Status::of_checks(&t.checks);
+                    t
+                });
             let criteria: Vec<Value> = topic
                 .criteria
                 .iter()
@@ -200,10 +218,19 @@ pub async fn candidate(
                     json!({
                         "name": criterion.name,
                         "description": criterion.description,
+                        "levels": criterion.levels,
                         "mine": mine.first().map(|s| json!({ "score": s.score, "note": s.note, "updated_at": s.updated_at })),
                         "others": others.iter().map(|s| json!({ "reviewer": s.reviewer, "score": s.score, "note": s.note, "updated_at": s.updated_at })).collect::<Vec<_>>(),
                     })
                 })
+                .collect();
+            let verified = verified_checks(verification.as_ref(), topic.id.as_str());
+            let pending: Vec<Value> = topic
+                .checks
+                .iter()
+                .filter(|c| c.audience == Audience::Reviewer)
+                .filter(|c| !verified.iter().any(|v| v["check"] == c.id.as_str()))
+                .map(|c| json!({ "id": c.id, "title": c.title }))
                 .collect();
             json!({
                 "id": topic.id,
@@ -212,6 +239,8 @@ pub async fn candidate(
                 "title": topic.title,
                 "answers": answers,
                 "checks": checks,
+                "pending_checks": pending,
+                "verified": verified,
                 "criteria": criteria,
             })
         })
@@ -235,9 +264,31 @@ pub async fn candidate(
             summary
         }),
         "reports": report_list.len(),
+        "verification": verification,
         "storage": { "usage": usage, "limits": state.quota.limits() },
+        "submissions": {
+            "count": work.count,
+            "latest": work.latest.map(|s| json!({
+                "digest": s.digest, "received_at": s.received_at, "file_count": s.file_count,
+            })),
+        },
         "topics": topics,
     })))
+}
+
+/// The verified checks of one topic (`{check, reported, verified, disagreement}`), from the
+/// candidate's verification.
+fn verified_checks(verification: Option<&Value>, topic: &str) -> Vec<Value> {
+    verification
+        .and_then(|v| v["checks"].as_array())
+        .map(|checks| {
+            checks
+                .iter()
+                .filter(|c| c["topic"] == topic)
+                .cloned()
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 async fn latest_report(

@@ -15,12 +15,13 @@
 
 use std::collections::HashSet;
 use std::fmt::Write as _;
+use std::time::Instant;
 
 use sqlx::AnyPool;
 use tokio::sync::{mpsc, oneshot};
 
 use super::answers::{VersionMeta, text_bytes};
-use super::now;
+use super::{now, timings};
 
 /// Most writes in one statement: 6 parameters each, far below SQLite's limit of 32,766.
 pub const MAX_BATCH: usize = 32;
@@ -36,6 +37,8 @@ struct Write {
     /// The latest version the write expects: 0 for none yet, -1 for any.
     expected: i64,
     text: String,
+    /// When it was queued (for the timing events).
+    queued: Instant,
     /// The stored version, or `None` when the condition did not hold.
     reply: oneshot::Sender<sqlx::Result<Option<VersionMeta>>>,
 }
@@ -78,6 +81,7 @@ impl Writer {
             slot: slot.to_owned(),
             expected,
             text: text.to_owned(),
+            queued: Instant::now(),
             reply,
         };
         self.queue
@@ -111,7 +115,23 @@ async fn run(pool: AnyPool, mut waiting: mpsc::Receiver<Write>) {
             .drain(..)
             .partition(|w| slots.insert((w.candidate.clone(), w.slot.clone())));
         held = later;
-        write_batch(&pool, now).await;
+        if timings::enabled() {
+            let started = Instant::now();
+            let waits: Vec<String> = now
+                .iter()
+                .map(|w| started.duration_since(w.queued).as_micros().to_string())
+                .collect();
+            write_batch(&pool, now).await;
+            tracing::debug!(
+                target: timings::TARGET,
+                at_us = timings::micros(started),
+                statement_us = started.elapsed().as_micros(),
+                waits_us = waits.join(","),
+                "group commit"
+            );
+        } else {
+            write_batch(&pool, now).await;
+        }
     }
 }
 

@@ -15,7 +15,11 @@ pub mod group_commit;
 pub mod people;
 pub mod reports;
 pub mod scores;
+pub mod submissions;
+pub mod timings;
 pub mod usage;
+pub mod verification;
+pub mod workers;
 
 use std::fs::File;
 use std::path::Path;

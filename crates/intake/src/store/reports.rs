@@ -146,10 +146,7 @@ impl From<MetaRow> for ReportMeta {
 /// Stores a validated report for a candidate, unless it is already there.
 pub async fn store(db: &Db, candidate: &str, report: &Report) -> anyhow::Result<StoreOutcome> {
     let digest = report.digest();
-    let body = serde_json::to_string(report)?;
     let at = now();
-    let counts = StatusCounts::of(report);
-    let topics = TopicStatus::of(report);
     let mut tx = db.write.begin().await?;
     if !lock_unsubmitted(&mut tx, candidate).await? {
         tx.rollback().await?;
@@ -158,13 +155,37 @@ pub async fn store(db: &Db, candidate: &str, report: &Report) -> anyhow::Result<
             None => StoreOutcome::Submitted,
         });
     }
+    let Some(meta) = insert(&mut tx, candidate, report, &at).await? else {
+        tx.rollback().await?;
+        let existing = one(db, candidate, &digest)
+            .await?
+            .ok_or_else(|| anyhow::anyhow!("report {digest} conflicted but cannot be read back"))?;
+        return Ok(StoreOutcome::Duplicate(existing));
+    };
+    tx.commit().await?;
+    Ok(StoreOutcome::Stored(meta))
+}
+
+/// Inserts a validated report within the caller's transaction (which has locked the candidate,
+/// see [`lock_unsubmitted`]); `None` when the candidate already has it. Also used by
+/// `super::submissions`, which stores a report with the work it came with.
+pub async fn insert(
+    conn: &mut sqlx::AnyConnection,
+    candidate: &str,
+    report: &Report,
+    at: &str,
+) -> anyhow::Result<Option<ReportMeta>> {
+    let digest = report.digest();
+    let body = serde_json::to_string(report)?;
+    let counts = StatusCounts::of(report);
+    let topics = TopicStatus::of(report);
     let inserted = sqlx::query(
         "INSERT INTO reports (candidate_id, digest, received_at, overall, passed, failed, errors, skipped, topics, body) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (candidate_id, digest) DO NOTHING",
     )
     .bind(candidate)
     .bind(&digest)
-    .bind(&at)
+    .bind(at)
     .bind(report.overall().as_str())
     .bind(counts.pass)
     .bind(counts.fail)
@@ -172,24 +193,21 @@ pub async fn store(db: &Db, candidate: &str, report: &Report) -> anyhow::Result<
     .bind(counts.skipped)
     .bind(TopicStatus::encode(&topics))
     .bind(&body)
-    .execute(&mut *tx)
+    .execute(&mut *conn)
     .await?;
-    if inserted.rows_affected() == 0 {
-        tx.rollback().await?;
-        let existing = one(db, candidate, &digest)
-            .await?
-            .ok_or_else(|| anyhow::anyhow!("report {digest} conflicted but cannot be read back"))?;
-        return Ok(StoreOutcome::Duplicate(existing));
-    }
-    tx.commit().await?;
-    Ok(StoreOutcome::Stored(ReportMeta {
+    Ok((inserted.rows_affected() == 1).then(|| ReportMeta {
         candidate_id: candidate.to_owned(),
         digest,
-        received_at: at,
+        received_at: at.to_owned(),
         overall: report.overall().as_str().to_owned(),
         counts,
         topics,
     }))
+}
+
+/// The length of a report's body as stored, which the storage quota counts.
+pub fn stored_length(report: &Report) -> i64 {
+    serde_json::to_string(report).map_or(0, |b| i64::try_from(b.len()).unwrap_or(i64::MAX))
 }
 
 /// Whether the candidate has a report with this digest.

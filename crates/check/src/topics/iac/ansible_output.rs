@@ -10,6 +10,8 @@ pub struct RunSummary {
     pub failed: u32,
     /// `unreachable=` of the recap, summed over hosts.
     pub unreachable: u32,
+    /// `ignored=` of the recap: failures that `ignore_errors` let pass, summed over hosts.
+    pub ignored: u32,
     /// Tasks (and handlers) that reported `changed`, in order.
     pub changed_tasks: Vec<String>,
     /// Tasks that failed, with Ansible's message.
@@ -23,6 +25,24 @@ pub struct Failure {
     pub task: String,
     /// The `msg` of the result (or the whole result when it has none).
     pub message: String,
+    /// Whether Ansible went on anyway (`...ignoring`, from `ignore_errors`).
+    pub ignored: bool,
+}
+
+impl Failure {
+    /// Whether the message says the task lacked a privilege (a file or lock only root may open,
+    /// an operation only root may do).
+    pub fn is_privilege_error(&self) -> bool {
+        const SIGNS: [&str; 6] = [
+            "Permission denied",
+            "are you root",
+            "must be root",
+            "Operation not permitted",
+            "superuser",
+            "permission denied",
+        ];
+        SIGNS.iter().any(|s| self.message.contains(s))
+    }
 }
 
 /// Reads a run's output; `None` when it has no `PLAY RECAP` (the playbook never ran to the end,
@@ -55,7 +75,13 @@ pub fn summarize(output: &str) -> Option<RunSummary> {
             summary.failures.push(Failure {
                 task: task.clone(),
                 message,
+                ignored: false,
             });
+        }
+        if line.trim() == "...ignoring"
+            && let Some(last) = summary.failures.last_mut()
+        {
+            last.ignored = true;
         }
     }
     recap_seen.then_some(summary)
@@ -69,7 +95,11 @@ pub fn first_failure(output: &str) -> Option<Failure> {
         if let Some(name) = header(line, "TASK [").or_else(|| header(line, "RUNNING HANDLER [")) {
             task = name.to_owned();
         } else if let Some(message) = failure_message(line) {
-            return Some(Failure { task, message });
+            return Some(Failure {
+                task,
+                message,
+                ignored: false,
+            });
         }
     }
     None
@@ -78,16 +108,33 @@ pub fn first_failure(output: &str) -> Option<Failure> {
 /// Whether the build took its `RUN ansible-playbook` step from Docker's cache (then the
 /// playbook's output is not in the build output).
 pub fn step_cached(output: &str) -> bool {
-    let lines: Vec<&str> = output.lines().collect();
-    lines.iter().enumerate().any(|(i, line)| {
-        let step = line.starts_with("Step ") || line.starts_with('#');
-        step && line.contains("RUN ")
-            && line.contains("ansible-playbook")
-            && lines[i + 1..]
-                .iter()
-                .take(2)
-                .any(|l| l.contains("Using cache") || l.ends_with("CACHED"))
+    playbook_step(output).is_some_and(|step| {
+        step.iter()
+            .take(2)
+            .any(|l| l.contains("Using cache") || l.ends_with("CACHED"))
     })
+}
+
+/// The image layer the legacy builder made (or took from its cache) with the `RUN
+/// ansible-playbook` step: the ID on the step's last ` ---> <id>` line. BuildKit names none.
+pub fn playbook_layer(output: &str) -> Option<&str> {
+    playbook_step(output)?.iter().rev().find_map(|l| {
+        let id = l.trim().strip_prefix("---> ")?.trim();
+        (!id.is_empty() && id.chars().all(|c| c.is_ascii_hexdigit())).then_some(id)
+    })
+}
+
+/// The lines after the `RUN ansible-playbook` step's own line, up to the next step.
+fn playbook_step(output: &str) -> Option<Vec<&str>> {
+    let is_step = |line: &str| line.starts_with("Step ") || line.starts_with('#');
+    let mut lines = output.lines();
+    lines
+        .find(|line| is_step(line) && line.contains("RUN ") && line.contains("ansible-playbook"))?;
+    Some(
+        lines
+            .take_while(|line| !line.starts_with("Step "))
+            .collect(),
+    )
 }
 
 /// BuildKit's plain progress prefixes each line with `#<step> <seconds> `; the legacy builder
@@ -146,6 +193,7 @@ fn add_recap_line(summary: &mut RunSummary, line: &str) {
             "changed" => summary.changed += n,
             "failed" => summary.failed += n,
             "unreachable" => summary.unreachable += n,
+            "ignored" => summary.ignored += n,
             _ => {}
         }
     }
@@ -212,11 +260,32 @@ The command '/bin/sh -c ansible-playbook --inventory localhost, --connection loc
     }
 
     #[test]
+    fn an_ignored_failure_is_marked_and_counted() {
+        let out = "TASK [Install nginx] ***\nfatal: [localhost]: FAILED! => {\"msg\": \"E: Could not open lock file /var/lib/dpkg/lock-frontend - open (13: Permission denied)\"}\n...ignoring\n\nPLAY RECAP ***\nlocalhost : ok=3 changed=0 unreachable=0 failed=0 skipped=0 rescued=0 ignored=1\n";
+        let summary = summarize(out).unwrap();
+        assert_eq!((summary.failed, summary.ignored), (0, 1));
+        assert!(summary.failures[0].ignored);
+        assert!(summary.failures[0].is_privilege_error());
+    }
+
+    #[test]
     fn changed_tasks_and_handlers_are_listed_once() {
         let out = "TASK [Append] ***\nchanged: [localhost]\nTASK [Same] ***\nok: [localhost]\nRUNNING HANDLER [Reload nginx] ***\nchanged: [localhost]\n\nPLAY RECAP ***\nlocalhost : ok=3 changed=2 unreachable=0 failed=0 skipped=0\n";
         let summary = summarize(out).unwrap();
         assert_eq!(summary.changed, 2);
         assert_eq!(summary.changed_tasks, ["Append", "Reload nginx"]);
+    }
+
+    #[test]
+    fn the_playbook_steps_layer_is_named_cached_or_not() {
+        let cached = "Step 7/9 : RUN ansible-playbook p.yml\n ---> Using cache\n ---> 8c346d04c467\nStep 8/9 : LABEL a=b\n ---> 0eb170c44048\n";
+        assert_eq!(playbook_layer(cached), Some("8c346d04c467"));
+        let fresh = "Step 7/9 : RUN ansible-playbook p.yml\n ---> Running in 12ab34\nPLAY RECAP\nRemoving intermediate container 12ab34\n ---> 5d41402abc4b\nStep 8/9 : LABEL a=b\n";
+        assert_eq!(playbook_layer(fresh), Some("5d41402abc4b"));
+        assert_eq!(
+            playbook_layer("#8 [4/4] RUN ansible-playbook p.yml\n#8 CACHED\n"),
+            None
+        );
     }
 
     #[test]

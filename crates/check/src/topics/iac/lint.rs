@@ -159,9 +159,9 @@ pub fn check(
             issues.len(),
             listed.join("\n")
         ),
-        "Fix each finding at the line it names; the rule name (e.g. fqcn[action-core]) links to its \
-         documentation at https://ansible-lint.readthedocs.io/rules/. Run `ansible-lint \
-         playbook.yml` yourself if you have it.",
+        "ansible-lint reports the findings above at their lines; each rule (e.g. \
+         fqcn[action-core]) is described at https://ansible-lint.readthedocs.io/rules/. infrastructure/README.md, \"Your tasks\", step 2 asks \
+         for none with the default rules.",
     ))
 }
 

@@ -39,28 +39,31 @@ impl Kind {
     pub fn advice(self) -> &'static str {
         match self {
             Kind::RootRun => {
-                "Run the playbook as `deploy`, as on our hosts: keep `USER deploy` in the Dockerfile \
-                 and call ansible-playbook without sudo."
+                "The playbook runs as root (the place is named above), while on our hosts Ansible \
+                 connects as `deploy`: infrastructure/README.md, \"Your tasks\", step 2."
             }
             Kind::PlayWide => {
-                "Do not turn on `become` for the whole play (play keyword, ansible.cfg, -b, \
-                 ANSIBLE_BECOME): set `become: true` on the tasks that need root."
+                "Privilege escalation is switched on for every task at the place named above, so \
+                 tasks that need no privilege run as root too: infrastructure/README.md, \"Your tasks\", step 2 (\"each task runs with the \
+                 privileges it needs, and no more\")."
             }
             Kind::Unneeded => {
-                "Drop `become` from tasks that need no privilege (checks, messages, facts, files of \
-                 the deploy user)."
+                "The tasks named above run as root although what they do needs no privilege: \
+                 infrastructure/README.md, \"Your tasks\", step 2 (\"each task runs with the privileges it needs, and no more\")."
             }
             Kind::SudoInCommand => {
-                "Do not call sudo or su in commands: give the task `become: true` and let Ansible \
-                 raise privileges, preferably with a module instead of a command."
+                "A command named above raises its own privileges with sudo or su, out of \
+                 Ansible's control of privileges: infrastructure/README.md, \"Evaluation \
+                 criteria\", Best Practices with Ansible."
             }
             Kind::UserWithoutBecome => {
-                "`become_user` only takes effect together with `become: true` on the task or an \
-                 enclosing block."
+                "`become_user` at the place named above has no effect: that task does not raise \
+                 privileges, so it runs as the connecting user: infrastructure/README.md, \"Your tasks\", step 2."
             }
             Kind::PlainPassword => {
-                "Keep passwords out of the playbook in plain text: Ansible Vault (`!vault`), a \
-                 vaulted vars file, or a lookup; the user module wants a password hash."
+                "A password is written in clear text at the place named above, in a file that goes \
+                 into the image and into version control: infrastructure/README.md, \"Evaluation \
+                 criteria\", Best Practices with Ansible."
             }
         }
     }

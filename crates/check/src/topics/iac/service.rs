@@ -123,7 +123,8 @@ pub fn check(docker: &Docker, image: &str) -> anyhow::Result<Verdict> {
                     "expected python3 in the built image; found none:\n{}",
                     out.combined()
                 ),
-                "Keep the Dockerfile's installation of Ansible (it brings Python).",
+                "The built image has no python3, which the starter Dockerfile's Ansible layer \
+                 installs: infrastructure/README.md, \"Your tasks\", step 2 says what the Dockerfile keeps.",
             ));
         }
         anyhow::bail!("the service probe did not run:\n{}", out.combined());
@@ -140,19 +141,21 @@ fn judge(probe: &Probe) -> Verdict {
                 "expected: `nginx -t` accepts the configuration in the built image\nfound:\n{}",
                 probe.test.output
             ),
-            "Fix the nginx configuration the playbook writes: `nginx -t` names the file and line.",
+            "`nginx -t` rejects the configuration in the built image; its message above names \
+             the file and line: infrastructure/README.md, \"Your tasks\", step 2.",
         );
     }
     if let Some(start) = probe.start.as_ref().filter(|s| s.rc != 0) {
         return Verdict::fail(
             format!("expected: nginx starts\nfound:\n{}", start.output),
-            "nginx accepts its configuration but does not start: read its message above.",
+            "nginx accepts its configuration but does not start in the built image (its message \
+             is above): infrastructure/README.md, \"Your tasks\", step 2.",
         );
     }
     let Some(get) = &probe.get else {
         return Verdict::fail(
             "expected: nginx starts; it did not answer".to_owned(),
-            "Check the nginx configuration the playbook writes.",
+            "nginx started in the built image but nothing answered on port 8080: infrastructure/README.md, \"Your tasks\", step 2.",
         );
     };
     let page = &probe.page;
@@ -174,8 +177,9 @@ fn judge(probe: &Probe) -> Verdict {
     if let Some(found) = served {
         return Verdict::fail(
             format!("expected: nginx serves the status page {PAGE} at {URL}\nfound: {found}"),
-            "The site configuration must listen on port 8080 with /srv/status as its root, be \
-             enabled in sites-enabled, and the page must exist.",
+            format!(
+                "{found}: the built image does not serve {PAGE} on port 8080 (infrastructure/README.md, \"Your tasks\", step 2)."
+            ),
         );
     }
     let expected = format!("{OWNER}:{OWNER} {MODE}");
@@ -183,7 +187,9 @@ fn judge(probe: &Probe) -> Verdict {
     if found != expected {
         return Verdict::fail(
             format!("expected: {PAGE} owned by {OWNER}:{OWNER} with mode {MODE}\nfound: {found}"),
-            "Give the page the owner, group and mode the README asks for.",
+            format!(
+                "{PAGE} is {found} in the built image, not {expected}: infrastructure/README.md, \"Your tasks\", step 2."
+            ),
         );
     }
     Verdict::pass(format!(

@@ -14,7 +14,7 @@ use crate::runner::Verdict;
 
 /// Where Debian's packages read their configuration when no `--config.file` is given.
 const PROMETHEUS_DEFAULT_CONFIG: &str = "/etc/prometheus/prometheus.yml";
-const ALERTMANAGER_DEFAULT_CONFIG: &str = "/etc/prometheus/alertmanager.yml";
+pub(super) const ALERTMANAGER_DEFAULT_CONFIG: &str = "/etc/prometheus/alertmanager.yml";
 
 /// The `config` check.
 pub fn check(stack: &Stack) -> anyhow::Result<Verdict> {
@@ -48,10 +48,9 @@ pub fn check(stack: &Stack) -> anyhow::Result<Verdict> {
     failed.extend(passed);
     Ok(Verdict::fail(
         failed.join("\n\n"),
-        "Fix what the tool reports (file:line:column). Run the same check yourself, e.g. `docker \
-         compose run --rm --no-deps --entrypoint promtool prometheus check config \
-         /etc/prometheus/prometheus.yml` (or `--entrypoint amtool alertmanager check-config …`) \
-         in monitoring/.",
+        "promtool or amtool rejects a file: the report above gives the file, line and column. \
+         Tasks 3 and 4 of monitoring/README.md say what the rules and the Alertmanager \
+         configuration need.",
     ))
 }
 
@@ -141,8 +140,9 @@ pub fn rule_tests(stack: &Stack) -> anyhow::Result<RuleTests> {
     } else {
         Verdict::fail(
             text,
-            "A rule unit test fails: either the rule or the test's expectation is wrong. Run \
-             `promtool test rules <file>` to iterate.",
+            "A rule unit test fails (the test file and the alerts that differ are above): either \
+             the rule or the test's expectation is wrong. Task 3 of monitoring/README.md \
+             mentions the unit tests.",
         )
     };
     Ok(RuleTests {

@@ -12,9 +12,10 @@ use std::time::{Duration, Instant};
 
 use super::alerts::{Active, active};
 use super::live::Live;
-use super::prometheus::{Alert, Labels, ReceivedAlert, alertmanager_alerts};
+use super::prometheus::{Alert, Labels, alertmanager_alerts};
+use super::receivers;
 use super::stack::Stack;
-use super::timing::{Cadence, FIRE_LIMIT, POLL, SLACK, pause, poll_until, show};
+use super::timing::{Cadence, INCIDENT, POLL, SLACK, pause, poll_until, show};
 use crate::runner::{CheckCtx, Verdict};
 
 /// Time for a restarted component to be reachable again, on top of the scrape and evaluation.
@@ -145,13 +146,27 @@ struct Watch<'f> {
     resolved_after: Option<Duration>,
 }
 
-/// The bounds of the waits, from the cadence (scaled by `--timeout-factor`).
+/// The bounds of the waits.
 struct Bounds {
-    /// An alert about the component must be pending this long after it stopped.
+    /// An alert about the component must be pending this long after it stopped: the cadence's
+    /// reaction time (scaled by `--timeout-factor`), never more than [`INCIDENT`].
     reaction: Duration,
-    /// Added to a pending alert's `for:` before it counts as late.
-    margin: Duration,
+    /// An alert about the component must fire this long after it stopped: [`INCIDENT`], an
+    /// absolute bound from the README's scenario, plus the time one look at the API takes.
+    fire_by: Duration,
 }
+
+impl Bounds {
+    fn new(stack: &Stack, cadence: &Cadence) -> Bounds {
+        Bounds {
+            reaction: stack.docker.scale(cadence.reaction()).min(INCIDENT),
+            fire_by: INCIDENT + stack.docker.scale(OBSERVATION),
+        }
+    }
+}
+
+/// How late the checker may see an alert's state change: one poll and one API call.
+const OBSERVATION: Duration = Duration::from_secs(5);
 
 impl<'f> Watch<'f> {
     fn new(fault: &'f Fault) -> Watch<'f> {
@@ -175,6 +190,7 @@ impl<'f> Watch<'f> {
         bounds: &Bounds,
     ) {
         let now = Instant::now();
+        let elapsed = now - stopped;
         for alert in alerts {
             let key = alert.key();
             if baseline.contains(&key) {
@@ -186,48 +202,75 @@ impl<'f> Watch<'f> {
             }
             let since = self.pending.entry(key).or_insert((now, alert.clone())).0;
             if alert.alert.is_firing() {
-                self.detected = Some(Ok(Fired {
-                    pending_after: since - stopped,
-                    firing_after: now - stopped,
-                    alert: alert.clone(),
-                }));
+                self.detected = Some(if elapsed <= bounds.fire_by {
+                    Ok(Fired {
+                        pending_after: since - stopped,
+                        firing_after: elapsed,
+                        alert: alert.clone(),
+                    })
+                } else {
+                    Err(self.too_slow(stack, stopped, "firing only now;"))
+                });
                 return;
             }
         }
-        let elapsed = now - stopped;
         if self.pending.is_empty() {
             if elapsed > bounds.reaction {
                 self.detected = Some(Err(self.nothing_pending(bounds.reaction)));
             }
             return;
         }
-        let all_too_slow = self.pending.values().all(|(_, a)| a.hold > FIRE_LIMIT);
-        let fire_by = self
+        // The earliest a pending alert can fire is its `for:` after it went pending: when even
+        // that is past the bound for every one of them, waiting on proves nothing.
+        let earliest = self
             .pending
             .values()
-            .map(|(since, a)| *since + a.hold.min(FIRE_LIMIT) + bounds.margin)
-            .max()
-            .unwrap_or(now);
-        if (all_too_slow && elapsed > bounds.reaction) || now > fire_by {
-            let list: Vec<String> = self
-                .pending
-                .values()
-                .map(|(_, a)| a.describe(stack))
-                .collect();
-            self.detected = Some(Err(Verdict::fail(
-                format!(
-                    "stopped `{}`: pending but not firing after {} s: {}",
-                    self.fault.service,
-                    elapsed.as_secs(),
-                    list.join(", ")
-                ),
-                format!(
-                    "An outage of {} must page within {}: use a shorter `for:`.",
-                    self.fault.what,
-                    show(FIRE_LIMIT)
-                ),
-            )));
+            .map(|(since, a)| (*since - stopped) + a.hold)
+            .min()
+            .unwrap_or_default();
+        // Only once no other alert can still go pending: a slow one may not be the only one.
+        if elapsed > bounds.reaction && earliest > bounds.fire_by {
+            let what = format!(
+                "pending, able to fire {} s after the stop at the earliest;",
+                earliest.as_secs()
+            );
+            self.detected = Some(Err(self.too_slow(stack, stopped, &what)));
+        } else if elapsed > bounds.fire_by {
+            self.detected = Some(Err(self.too_slow(stack, stopped, "still only pending;")));
         }
+    }
+
+    /// An alert about the component that fires (or would) later than [`INCIDENT`].
+    fn too_slow(&self, stack: &Stack, stopped: Instant, state: &str) -> Verdict {
+        let elapsed = stopped.elapsed();
+        let list: Vec<String> = self
+            .pending
+            .values()
+            .map(|(since, a)| {
+                format!(
+                    "{} pending after {} s",
+                    a.describe(stack),
+                    (*since - stopped).as_secs()
+                )
+            })
+            .collect();
+        Verdict::fail(
+            format!(
+                "stopped `{}`: {} s later, the alerts about {} are {state} the bound is {} after \
+                 the stop (the incident in monitoring/README.md lasted about four minutes):\n  {}",
+                self.fault.service,
+                elapsed.as_secs(),
+                self.fault.what,
+                show(INCIDENT),
+                list.join("\n  ")
+            ),
+            format!(
+                "Detection of {} takes longer than the outage it should catch: scrape interval, \
+                 evaluation interval and `for:` add up (see above). The README's context gives the \
+                 length of the incident; \"How to check your work locally\" gives the bound.",
+                self.fault.what
+            ),
+        )
     }
 
     fn nothing_pending(&self, reaction: Duration) -> Verdict {
@@ -244,12 +287,11 @@ impl<'f> Watch<'f> {
                 reaction.as_secs()
             ),
             format!(
-                "Alert on {} itself, with an expression that turns true within a scrape and an \
-                 evaluation of it going away, and a `for:` of at most {}. The checker recognises \
-                 the alert by its name or labels: one of them must contain {}.",
+                "No rule noticed {} going away within a scrape and an evaluation, or none that \
+                 the checker can tell is about it. Task 3 of monitoring/README.md says what the \
+                 rules must catch; \"How to check your work locally\" lists the words that tie an \
+                 alert to a component.",
                 self.fault.what,
-                show(FIRE_LIMIT),
-                self.fault.words.join(", ")
             ),
         )
     }
@@ -284,11 +326,13 @@ impl<'f> Watch<'f> {
             None => return Verdict::skipped("Alertmanager was not asked"),
         };
         let mut evidence = format!(
-            "stopped `{}`{together}: {}\n  pending after {} s, firing after {} s\n  {received}",
+            "stopped `{}`{together}: {}\n  pending after {} s, firing after {} s (bound: {})\n  \
+             {received}",
             self.fault.service,
             fired.alert.describe(stack),
             fired.pending_after.as_secs(),
             fired.firing_after.as_secs(),
+            show(INCIDENT),
         );
         match self.resolved_after {
             Some(after) => {
@@ -307,9 +351,10 @@ impl<'f> Watch<'f> {
                 Verdict::fail(
                     evidence,
                     format!(
-                        "The alert must resolve once {} is back, or it pages for nothing and \
-                         hides the next outage: check that its expression turns false when the \
-                         component is healthy.",
+                        "The alert stays active after {} is back, so it pages for nothing and \
+                         hides the next outage: its expression is still true on the healthy \
+                         stack. Task 3 of monitoring/README.md asks for alerts that stay silent \
+                         on a healthy stack.",
                         self.fault.what
                     ),
                 )
@@ -331,7 +376,9 @@ pub fn inject(
     if managers.is_empty() {
         let verdict = Verdict::fail(
             "Prometheus sends alerts to no Alertmanager (/api/v1/alertmanagers lists none)",
-            "Point `alerting.alertmanagers` in prometheus.yml at the alertmanager service.",
+            "Prometheus has no Alertmanager to send alerts to: see the `alerting` section of \
+             monitoring/prometheus/prometheus.yml; task 4 of monitoring/README.md says where \
+             alerts must go.",
         );
         return Ok(faults.iter().map(|_| verdict.clone()).collect());
     }
@@ -341,17 +388,24 @@ pub fn inject(
         .filter(|f| !missing(f))
         .map(|f| Watch::new(f))
         .collect();
-    let bounds = Bounds {
-        reaction: stack.docker.scale(cadence.reaction()),
-        margin: stack.docker.scale(cadence.evaluation + SLACK),
-    };
+    let bounds = Bounds::new(stack, cadence);
     let baseline: BTreeSet<String> = active(&prometheus)?.iter().map(Active::key).collect();
     let services: Vec<&str> = watches.iter().map(|w| w.fault.service).collect();
     ctx.note(&format!("stopping {}", services.join(" and ")));
-    let mut outages = Vec::new();
-    for watch in &watches {
-        outages.push(Outage::begin(stack, watch.fault.service)?);
-    }
+    // Side by side: a database stops gracefully, which can take seconds.
+    let outages = std::thread::scope(|scope| {
+        let stopping: Vec<_> = services
+            .iter()
+            .map(|service| scope.spawn(move || Outage::begin(stack, service)))
+            .collect();
+        stopping
+            .into_iter()
+            .map(|s| {
+                s.join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+            })
+            .collect::<anyhow::Result<Vec<_>>>()
+    })?;
     let stopped = Instant::now();
     while watches.iter().any(|w| w.detected.is_none()) {
         let alerts = active(&prometheus)?;
@@ -371,9 +425,16 @@ pub fn inject(
         }
     }
     ctx.note(&format!("starting {} again", services.join(" and ")));
-    for outage in outages {
-        outage.end()?;
-    }
+    std::thread::scope(|scope| {
+        let starting: Vec<_> = outages
+            .into_iter()
+            .map(|outage| scope.spawn(move || outage.end()))
+            .collect();
+        starting.into_iter().try_for_each(|s| {
+            s.join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+        })
+    })?;
     let restarted = Instant::now();
     let deadline = restarted + stack.docker.scale(cadence.reaction() + RESTART_ALLOWANCE);
     poll_until(deadline, || {
@@ -414,14 +475,17 @@ pub fn inject(
                          cannot stop {}",
                         fault.service, fault.what
                     ),
-                    "Keep the service names of the starter compose file (db, web, prometheus).",
+                    "The checker finds the components by their service names: the end of \
+                     \"Your tasks\" in monitoring/README.md lists the names to keep.",
                 )
             })
         })
         .collect())
 }
 
-/// Waits for Alertmanager to hold the fired alert; the `Ok(text)` describes the receipt.
+/// Waits for Alertmanager to hold the fired alert, then looks at where its route sends it: the
+/// `Ok(text)` describes the receipt; a route that ends at receivers without any integration
+/// notifies nobody and fails.
 fn deliver(
     stack: &Stack,
     live: &Live,
@@ -439,7 +503,7 @@ fn deliver(
             match alertmanager_alerts(live.probe(), url) {
                 Ok(alerts) => {
                     if let Some(a) = alerts.iter().find(|a| includes(&a.labels, wanted)) {
-                        return Ok(Some(describe_receipt(url, a, started.elapsed())));
+                        return Ok(Some((url.clone(), a.clone(), started.elapsed())));
                     }
                 }
                 Err(e) => errors.push(format!("{e:#}")),
@@ -447,33 +511,73 @@ fn deliver(
         }
         Ok(None)
     })?;
-    Ok(found.ok_or_else(|| {
+    let Some((url, received, after)) = found else {
         let why = if errors.is_empty() {
             String::new()
         } else {
             format!(" ({})", errors.join("; "))
         };
-        Verdict::fail(
+        return Ok(Err(Verdict::fail(
             format!(
                 "{} fired in Prometheus, but Alertmanager ({}) did not have it {} s later{why}",
                 fired.alert.key(),
                 managers.join(", "),
                 started.elapsed().as_secs()
             ),
-            "Prometheus must deliver its alerts: check `alerting.alertmanagers` in prometheus.yml \
-             and that Alertmanager runs (`docker compose logs alertmanager`).",
-        )
-    }))
+            "Prometheus fires the alert but no Alertmanager receives it: see the error above and \
+             `docker compose logs prometheus alertmanager`; task 4 of monitoring/README.md says \
+             where alerts must go.",
+        )));
+    };
+    let integrations = receivers::loaded(live.probe(), &url)?;
+    let routed: Vec<String> = received
+        .receivers
+        .iter()
+        .map(|r| match integrations.get(&r.name) {
+            Some(kinds) if !kinds.is_empty() => format!("{} ({})", r.name, kinds.join(", ")),
+            _ => format!("{} (no integration)", r.name),
+        })
+        .collect();
+    let notifies = received
+        .receivers
+        .iter()
+        .any(|r| integrations.get(&r.name).is_some_and(|k| !k.is_empty()));
+    let receipt = format!(
+        "received by Alertmanager {url} within {} s, {}; routed to receiver {}",
+        after.as_secs(),
+        received.status.state,
+        routed.join(", ")
+    );
+    if notifies {
+        return Ok(Ok(receipt));
+    }
+    Ok(Err(Verdict::fail(
+        format!(
+            "{}: {receipt}: nobody is notified of this outage",
+            fired.alert.key()
+        ),
+        format!(
+            "The alert reaches Alertmanager, but the route it matches in {} ends at a receiver \
+             with no integration, so no one hears of the outage; task 4 of monitoring/README.md \
+             says what the receivers must do.",
+            alertmanager_config(stack)
+        ),
+    )))
 }
 
-fn describe_receipt(url: &str, alert: &ReceivedAlert, after: Duration) -> String {
-    let receivers: Vec<&str> = alert.receivers.iter().map(|r| r.name.as_str()).collect();
-    format!(
-        "received by Alertmanager {url} within {} s: receiver {}, {}",
-        after.as_secs(),
-        receivers.join(", "),
-        alert.status.state
-    )
+/// Where the candidate's Alertmanager configuration is, for hints.
+fn alertmanager_config(stack: &Stack) -> String {
+    stack
+        .service(super::ALERTMANAGER)
+        .map(|s| {
+            s.flag("--config.file")
+                .unwrap_or(super::config::ALERTMANAGER_DEFAULT_CONFIG)
+        })
+        .and_then(|file| stack.host_path(super::ALERTMANAGER, file))
+        .map_or_else(
+            || "the Alertmanager configuration".to_owned(),
+            |path| stack.display(&path),
+        )
 }
 
 /// Whether `have` has every label of `want` with the same value (Alertmanager adds external

@@ -26,7 +26,9 @@ impl<'a> Live<'a> {
         let Some(id) = stack.container_id(PROMETHEUS)? else {
             return Ok(Err(Verdict::fail(
                 format!("no running container for the `{PROMETHEUS}` service"),
-                "The checker queries Prometheus through the `prometheus` service's container.",
+                "The checker queries Prometheus through the `prometheus` service's container, and \
+                 there is none. The end of \"Your tasks\" in monitoring/README.md lists the \
+                 service names the checker relies on.",
             )));
         };
         let live = Live {
@@ -48,8 +50,9 @@ impl<'a> Live<'a> {
                      s: {last}",
                     READY_WITHIN.as_secs()
                 ),
-                "Prometheus must listen on port 9090 and answer /-/ready; see `docker compose logs \
-                 prometheus`.",
+                "Prometheus does not answer on port 9090 of its container (the last error is \
+                 above; its own log says why). The end of \"Your tasks\" in monitoring/README.md \
+                 says where the checker expects it.",
             )));
         }
         Ok(Ok(live))

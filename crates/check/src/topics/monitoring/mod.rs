@@ -12,6 +12,7 @@ mod http;
 mod live;
 mod locate;
 mod prometheus;
+mod receivers;
 mod rules;
 mod stack;
 mod targets;
@@ -25,6 +26,7 @@ use self::live::Live;
 use self::stack::{Opened, Stack};
 use self::timing::Cadence;
 use super::{Suite, answers};
+use crate::cancel;
 use crate::runner::{TopicRun, Verdict};
 
 /// Service names the checker relies on (the starter compose file uses them).
@@ -107,8 +109,9 @@ fn run_checks(run: &mut TopicRun) {
             Opened::Invalid(message) => {
                 return Ok(Verdict::fail(
                     format!("docker compose rejects monitoring/docker-compose.yml:\n{message}"),
-                    "Fix the compose file; `docker compose config` in monitoring/ shows the same \
-                     message.",
+                    "Compose cannot read monitoring/docker-compose.yml: its message above names \
+                     the problem and where. \"What you get\" in monitoring/README.md describes \
+                     the lab's files.",
                 ));
             }
         };
@@ -130,12 +133,54 @@ fn run_checks(run: &mut TopicRun) {
 }
 
 /// Everything between the build and the teardown.
+///
+/// `docker compose up --wait` starts at once, beside the static checks: most of it is waiting
+/// for the services' healthchecks, and the static checks only read files with the tools of the
+/// images just built. The order of the checks and their verdicts stay the same: the stack's
+/// result is recorded after them, and skipped when the configuration is not valid.
 fn checks_with_images<'a>(run: &mut TopicRun, stack: &Stack<'a>, live: &mut Option<Live<'a>>) {
+    let created = stack.docker.compose_create(&stack.project);
+    let started = Instant::now();
+    std::thread::scope(|scope| {
+        let up = scope.spawn(|| match created {
+            // A stack that cannot even be created fails in `up`, with Compose's message.
+            Ok(_) => stack_up(stack),
+            Err(e) => Err(e.into()),
+        });
+        if static_checks(run, stack) != Status::Pass {
+            if cancel::requested() {
+                // Interrupted while `up` ran beside the static checks: the stack's step was
+                // stopped, which is its outcome (not a configuration found invalid).
+                let outcome = up
+                    .join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+                let millis = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+                run.record(id::STACK, outcome, millis);
+                skip_after(run, id::STACK, "the run was interrupted");
+            } else {
+                let reason = "not run: the Prometheus or Alertmanager configuration is not valid";
+                skip_after(run, id::CONFIG, reason);
+            }
+            return;
+        }
+        let up = run.check(id::STACK, |ctx| {
+            ctx.note("docker compose up --wait (started beside the static checks)");
+            up.join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+        });
+        if up != Status::Pass {
+            skip_after(run, id::STACK, "not run: the stack did not come up");
+            return;
+        }
+        checks_on_running_stack(run, stack, live);
+    });
+}
+
+/// `config` and `rule-tests`; the status of `config`.
+fn static_checks(run: &mut TopicRun, stack: &Stack) -> Status {
     let config = run.check(id::CONFIG, |_| config::check(stack));
     if config != Status::Pass {
-        let reason = "not run: the Prometheus or Alertmanager configuration is not valid";
-        skip_after(run, id::CONFIG, reason);
-        return;
+        return config;
     }
     let mut tests_present = false;
     run.check(id::RULE_TESTS, |_| {
@@ -148,15 +193,7 @@ fn checks_with_images<'a>(run: &mut TopicRun, stack: &Stack<'a>, live: &mut Opti
         "Alerting rules have unit tests",
         tests_present,
     );
-    let up = run.check(id::STACK, |ctx| {
-        ctx.note("docker compose up --wait");
-        stack_up(stack)
-    });
-    if up != Status::Pass {
-        skip_after(run, id::STACK, "not run: the stack did not come up");
-        return;
-    }
-    checks_on_running_stack(run, stack, live);
+    config
 }
 
 /// The checks that query the running stack through Prometheus.
@@ -202,7 +239,7 @@ fn checks_on_running_stack<'a>(run: &mut TopicRun, stack: &Stack<'a>, live: &mut
         alerts::quiet(ctx, stack, session, &cadence, &targets_up)
     });
     if quiet != Status::Pass {
-        let reason = "not run: alerts already fire on the healthy stack";
+        let reason = "not run: alerts fire or stay pending on the healthy stack";
         skip_after(run, id::QUIET, reason);
         return;
     }
@@ -271,8 +308,9 @@ fn build(stack: &Stack) -> anyhow::Result<Verdict> {
     }
     Ok(Verdict::fail(
         Stack::output_tail(&out, 40),
-        "An image of the stack does not build: read the failing step above. The Dockerfiles are \
-         in monitoring/images/.",
+        "An image of the stack does not build: the failing step and its error are above. \
+         \"What you get\" in monitoring/README.md says how the images in monitoring/images/ are \
+         built.",
     ))
 }
 
@@ -286,7 +324,7 @@ fn stack_up(stack: &Stack) -> anyhow::Result<Verdict> {
     let started = Instant::now();
     let (out, states) = loop {
         let left = UP_TIMEOUT.saturating_sub(started.elapsed());
-        let out = stack.docker.compose_up(&stack.project, left)?;
+        let out = stack.docker.compose_up_built(&stack.project, left)?;
         let states = stack.states()?;
         let may_recover = !states.contains("Exited") && left > UP_RETRY_MIN;
         if out.success() || !may_recover {
@@ -311,12 +349,13 @@ fn stack_up(stack: &Stack) -> anyhow::Result<Verdict> {
         format!("\n\nlast log lines:\n{}", stack.logs(&troubled, 15)?)
     };
     let hint = if out.combined().contains("port is already allocated") {
-        "A host port the stack publishes is taken, maybe by your own lab: publish ports as \
-         \"127.0.0.1::9090\" (a free port each time), as the starter file does, or stop what \
-         holds the port."
+        "A host port that monitoring/docker-compose.yml publishes is already taken (see the \
+         error above), maybe by your own lab. The part of monitoring/README.md that starts the \
+         lab explains how the starter file publishes its ports."
     } else {
-        "Every service must keep running, and pass its healthcheck where it has one. The logs \
-         above usually say why one stopped (`docker compose logs <service>`)."
+        "A service stopped or failed its healthcheck: the states and the last log lines above \
+         say which and why. \"How to check your work locally\" in monitoring/README.md says \
+         what the stack check expects."
     };
     Ok(Verdict::fail(
         format!(
@@ -349,7 +388,8 @@ fn teardown(stack: &Stack, live: Option<&Live>) -> anyhow::Result<Verdict> {
             "still there after `docker compose down --volumes`:\n{}",
             after.join("\n")
         ),
-        "Everything the stack creates must belong to it, so that `down --volumes` cleans up: \
-         avoid `external:` volumes and networks.",
+        "`docker compose down --volumes` left the objects above behind, so they do not belong \
+         to the stack's project. \"How to check your work locally\" in monitoring/README.md \
+         says what the teardown expects.",
     ))
 }

@@ -308,8 +308,16 @@ pub struct ReceivedStatus {
 
 /// The alerts an Alertmanager holds; `url` is its `/api/v2/alerts` URL as Prometheus lists it.
 pub fn alertmanager_alerts(probe: &Probe, url: &str) -> anyhow::Result<Vec<ReceivedAlert>> {
-    let url = Url::parse(url)?;
-    let answer = probe.get(&url)?;
+    alertmanager_get(probe, &Url::parse(url)?, "the list of alerts")
+}
+
+/// `GET url` from Alertmanager's API, read as `T`; `what` names `T` for the error.
+pub fn alertmanager_get<T: DeserializeOwned>(
+    probe: &Probe,
+    url: &Url,
+    what: &str,
+) -> anyhow::Result<T> {
+    let answer = probe.get(url)?;
     if answer.status != 200 {
         bail!(
             "GET {url} answered {}: {}",
@@ -318,7 +326,7 @@ pub fn alertmanager_alerts(probe: &Probe, url: &str) -> anyhow::Result<Vec<Recei
         );
     }
     serde_json::from_str(&answer.body)
-        .with_context(|| format!("GET {url}: not the list of alerts Alertmanager's API returns"))
+        .with_context(|| format!("GET {url}: not {what} Alertmanager's API returns"))
 }
 
 #[cfg(test)]

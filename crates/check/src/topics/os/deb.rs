@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
-use sre_model::debian::{self, DebianRelease};
+use sre_model::debian::DebianRelease;
 use sre_model::{PackageSpec, ScriptArg};
 
 use crate::docker::{Docker, RunSpec};
@@ -57,7 +57,7 @@ pub fn run_checks(run: &mut TopicRun, package: &PackageSpec, given_binary: Optio
         }
         let docker = docker.ok_or_else(|| anyhow::anyhow!("topic os needs Docker"))?;
         let note = |line: &str| ctx.note(line);
-        let newest = debian::RELEASES[0].codename;
+        let newest = &crate::content::debian_releases()[0].codename;
         let arch = architecture(docker, &format!("debian:{newest}"))?;
         let needs = Needs {
             docker,
@@ -67,7 +67,8 @@ pub fn run_checks(run: &mut TopicRun, package: &PackageSpec, given_binary: Optio
         };
         // On a first run both are slow (image builds, a download or a Go build): do them at once.
         let (images, located) = std::thread::scope(|scope| {
-            let images = scope.spawn(|| images::prepare(docker, &debian::RELEASES, &note));
+            let images =
+                scope.spawn(|| images::prepare(docker, crate::content::debian_releases(), &note));
             let located = exporter::locate(given_binary, &needs);
             let images = images
                 .join()
@@ -75,11 +76,14 @@ pub fn run_checks(run: &mut TopicRun, package: &PackageSpec, given_binary: Optio
             (images, located)
         });
         let (images, located) = (images?, located?);
-        let oldest = debian::RELEASES.len() - 1;
+        let oldest = crate::content::debian_releases().len() - 1;
         let exporter = exporter::verify(
             located,
             docker,
-            (&debian::RELEASES[oldest], &images[oldest].apt),
+            (
+                &crate::content::debian_releases()[oldest],
+                &images[oldest].apt,
+            ),
         )?;
         let p = plan.insert(Plan {
             docker,
@@ -88,7 +92,7 @@ pub fn run_checks(run: &mut TopicRun, package: &PackageSpec, given_binary: Optio
             exporter,
             arch,
         });
-        releases = debian::RELEASES
+        releases = crate::content::debian_releases()
             .iter()
             .zip(images)
             .map(|(info, images)| Release::new(info, images, workdir))
@@ -128,8 +132,8 @@ fn script_problem(workdir: &WorkDir, script: &str) -> anyhow::Result<Option<Verd
         return Ok(Some(Verdict::fail(
             format!("expected {script}; it does not exist"),
             format!(
-                "Write the packaging script {script}: it takes the arguments the topic's README \
-                 documents and writes one .deb into <outdir>."
+                "There is no {script} in the working copy: README.md, \"II. Operating system\", \
+                 \"Your tasks\", step 1 asks for it."
             ),
         )));
     }
@@ -139,8 +143,8 @@ fn script_problem(workdir: &WorkDir, script: &str) -> anyhow::Result<Option<Verd
         return Ok(Some(Verdict::fail(
             format!("{script} is not executable"),
             format!(
-                "Make it executable and commit the mode: `chmod +x {script}` (git keeps it; \
-                 `git update-index --chmod=+x {script}` on Windows)."
+                "{script} has no execute permission, so it cannot be called as README.md, \"II. \
+                 Operating system\", \"Your tasks\", step 1 shows (git keeps the mode)."
             ),
         )));
     }
@@ -165,8 +169,8 @@ fn jobs() -> usize {
     std::env::var(JOBS_ENV)
         .ok()
         .and_then(|v| v.parse::<usize>().ok())
-        .unwrap_or(debian::RELEASES.len())
-        .clamp(1, debian::RELEASES.len())
+        .unwrap_or(crate::content::debian_releases().len())
+        .clamp(1, crate::content::debian_releases().len())
 }
 
 /// What the phases share.

@@ -24,7 +24,7 @@ use crate::cancel;
 use crate::docker::{Docker, RunSpec, tail};
 use crate::process::RunError;
 
-use super::cache;
+use crate::cache;
 
 /// Where the binary is mounted in containers (the upstream tarball's name for it).
 pub const MOUNT: &str = "/input/postgres_exporter";

@@ -8,7 +8,7 @@ use sre_model::debian::DebianRelease;
 
 use crate::docker::Docker;
 
-use super::cache;
+use crate::cache;
 
 /// A tool image build runs apt-get update and installs a few packages.
 const IMAGE_TIMEOUT: Duration = Duration::from_secs(20 * 60);
@@ -29,10 +29,26 @@ pub struct ReleaseImages {
 pub const BUILD_TOOLS: &str = "dpkg-dev fakeroot";
 
 fn apt_dockerfile(release: &DebianRelease) -> String {
+    // A release Debian has moved to archive.debian.org (the manifest says so) gets its packages
+    // from there; the Dockerfile of the others stays as it was, so their cached images stay valid.
+    let archive = release
+        .archive_sources()
+        .map(|sources| {
+            format!(
+                "# Debian moved {codename} to the archive: apt reads it from there.\n\
+                 RUN rm -f /etc/apt/sources.list.d/debian.sources \\\n \
+                 && printf '{}' > /etc/apt/sources.list \\\n \
+                 && echo 'Acquire::Check-Valid-Until \"false\";' > /etc/apt/apt.conf.d/99archive\n",
+                sources.replace('\n', "\\n"),
+                codename = release.codename
+            )
+        })
+        .unwrap_or_default();
     format!(
         "# sre-check: Debian {version} \"{codename}\" with its apt package lists, so installs start at once.\n\
          # Nothing else is installed: a Depends that {codename} cannot satisfy still fails.\n\
          FROM debian:{codename}\n\
+         {archive}\
          RUN apt-get update\n",
         version = release.version,
         codename = release.codename
@@ -84,4 +100,41 @@ pub fn prepare(
             .collect()
     });
     results.into_iter().collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use sre_model::debian::Support;
+
+    use super::*;
+
+    #[test]
+    fn an_archived_release_installs_from_the_archive() {
+        let mut bullseye = DebianRelease {
+            codename: "bullseye".into(),
+            version: 11,
+            support: Support::Ended {
+                ended: "2026-08-31".into(),
+            },
+            archived: false,
+        };
+        let current = apt_dockerfile(&bullseye);
+        assert!(!current.contains("archive"), "{current}");
+        assert!(
+            current.ends_with("FROM debian:bullseye\nRUN apt-get update\n"),
+            "{current}"
+        );
+        bullseye.archived = true;
+        let archived = apt_dockerfile(&bullseye);
+        assert!(
+            archived.contains(
+                "printf 'deb http://archive.debian.org/debian bullseye main\\ndeb \
+                 http://archive.debian.org/debian-security bullseye-security main\\n' > \
+                 /etc/apt/sources.list"
+            ),
+            "{archived}"
+        );
+        assert!(archived.contains("Check-Valid-Until"), "{archived}");
+        assert!(archived.ends_with("RUN apt-get update\n"), "{archived}");
+    }
 }

@@ -55,7 +55,7 @@ pub enum Concern {
     Pinning,
     /// The workflow token (`excessive-permissions`, `artipacked` …).
     Permissions,
-    /// Code injection (`template-injection`).
+    /// Untrusted input run as code (`template-injection`, `dangerous-triggers`).
     Injection,
     /// Anything else, shown with the workflow check.
     Other,
@@ -130,7 +130,7 @@ fn concern(ident: &str) -> Concern {
         | "known-vulnerable-actions"
         | "ref-version-mismatch" => Concern::Pinning,
         "excessive-permissions" | "undocumented-permissions" | "artipacked" => Concern::Permissions,
-        "template-injection" => Concern::Injection,
+        "template-injection" | "dangerous-triggers" => Concern::Injection,
         _ => Concern::Other,
     }
 }

@@ -2,7 +2,7 @@
 //! the topic asks for (pinned actions, least-privilege token, no injection, one artifact per
 //! release, one shared packaging script). Each returns a verdict with `file:line` evidence.
 
-use sre_model::debian::{self, DebianRelease};
+use sre_model::debian::DebianRelease;
 
 use crate::runner::Verdict;
 use crate::yaml::{Node, Value};
@@ -14,7 +14,7 @@ pub fn releases(sources: &Sources) -> Verdict {
     let mentions = release_mentions(sources);
     let mut found = Vec::new();
     let mut missing = Vec::new();
-    for release in &debian::RELEASES {
+    for release in crate::content::debian_releases() {
         let at: Vec<&str> = mentions
             .iter()
             .filter(|(r, _)| r.codename == release.codename)
@@ -33,7 +33,10 @@ pub fn releases(sources: &Sources) -> Verdict {
     if missing.is_empty() {
         return Verdict::pass(found.join("\n"));
     }
-    let expected: Vec<String> = debian::RELEASES.iter().map(DebianRelease::label).collect();
+    let expected: Vec<String> = crate::content::debian_releases()
+        .iter()
+        .map(DebianRelease::label)
+        .collect();
     Verdict::fail(
         format!(
             "expected builds for {}; missing: {}\nfound:\n{}",
@@ -46,14 +49,9 @@ pub fn releases(sources: &Sources) -> Verdict {
             }
         ),
         format!(
-            "Build for every supported release: add {} to the matrix of the job that calls the \
-             packaging script (e.g. `codename: [{}]`).",
+            "The workflows never build for {}: {README_WORKFLOW} (\"builds the package for the \
+             three releases\"; the releases are named in the README's Context).",
             missing.join(" and "),
-            debian::RELEASES
-                .iter()
-                .map(|r| r.codename)
-                .collect::<Vec<_>>()
-                .join(", ")
         ),
     )
 }
@@ -76,7 +74,7 @@ fn release_mentions(sources: &Sources) -> Vec<(&'static DebianRelease, String)> 
                 }
                 for scalar in values.scalars() {
                     for release in named_releases(scalar.text(), true) {
-                        if !excluded.contains(&release.codename) {
+                        if !excluded.contains(&release.codename.as_str()) {
                             found.push((release, file.at(scalar)));
                         }
                     }
@@ -110,7 +108,7 @@ fn excluded_releases(exclude: Option<&Node>) -> Vec<&'static str> {
         .filter(|m| m.entries().count() == 1)
         .flat_map(|m| m.values().filter_map(Node::as_str))
         .flat_map(|t| named_releases(t, true))
-        .map(|r| r.codename)
+        .map(|r| r.codename.as_str())
         .collect()
 }
 
@@ -121,11 +119,11 @@ fn named_releases(text: &str, matrix_value: bool) -> Vec<&'static DebianRelease>
         .split(|c: char| !c.is_ascii_alphanumeric())
         .filter(|w| !w.is_empty())
         .collect();
-    debian::RELEASES
+    crate::content::debian_releases()
         .iter()
         .filter(|r| {
             let number = r.version.to_string();
-            words.contains(&r.codename)
+            words.contains(&r.codename.as_str())
                 || (matrix_value && (text.trim() == number || words == ["debian", number.as_str()]))
         })
         .collect()
@@ -163,9 +161,10 @@ pub fn pinned_actions(sources: &Sources, zizmor: &[String]) -> Verdict {
             ),
             zizmor,
         ),
-        "A tag such as @v4 can be moved to other code at any time. Pin each action to the commit \
-         of the release you reviewed and keep the tag as a comment: \
-         `uses: actions/checkout@<40-hex commit> # v4.2.2`; Dependabot keeps such pins up to date.",
+        format!(
+            "The `uses:` listed above name a tag or branch, which its owner can move to other code \
+             at any time: {README_WORKFLOW} (\"as you would for a production repository\")."
+        ),
     )
 }
 
@@ -219,9 +218,11 @@ pub fn permissions(sources: &Sources, zizmor: &[String]) -> Verdict {
             ),
             zizmor,
         ),
-        "Give the token least privilege: `permissions: { contents: read }` at the top of the \
-         workflow. A job that must write (e.g. publish a release) gets its own `permissions:` \
-         with only that scope. Building and uploading artifacts needs no write scope.",
+        format!(
+            "The token's permissions at the places listed above are broader than the jobs need \
+             (or left to the repository's default): {README_WORKFLOW} (\"as you would for a \
+             production repository\")."
+        ),
     )
 }
 
@@ -278,6 +279,9 @@ fn job_permissions(job: &Job, ok: &mut Vec<String>, problems: &mut Vec<String>) 
     }
 }
 
+/// Where the README asks for the workflow (hints point there, never at the fix).
+const README_WORKFLOW: &str = "README.md, \"II. Operating system\", \"Your tasks\", step 2";
+
 /// Contexts an attacker can set (titles, branch names, commit messages …).
 const UNTRUSTED: &[&str] = &["github.event.", "github.head_ref"];
 
@@ -297,6 +301,7 @@ pub fn injection(sources: &Sources, zizmor: &[String]) -> Verdict {
         scripts += 1;
         found.extend(untrusted_expansions(&step, script));
     }
+    found.extend(untrusted_checkouts(sources));
     if found.is_empty() {
         return Verdict::pass(with_zizmor(
             format!("{scripts} scripts; none expands event data with ${{{{ }}}}"),
@@ -306,15 +311,91 @@ pub fn injection(sources: &Sources, zizmor: &[String]) -> Verdict {
     Verdict::fail(
         with_zizmor(
             format!(
-                "expected no event data expanded into scripts; found:\n{}",
+                "expected no event data expanded into scripts, and no pull request code run with \
+                 the repository's secrets; found:\n{}",
                 found.join("\n")
             ),
             zizmor,
         ),
-        "`${{ }}` is pasted into the script before the shell reads it, so a crafted branch name or \
-         title runs as code. Pass the value through `env:` (`env: TITLE: ${{ \
-         github.event.pull_request.title }}`) and use \"$TITLE\" in the script.",
+        format!(
+            "At the places listed above, text or code from a pull request runs in the workflow \
+             (event data pasted into a script before the shell reads it, or the pull request's \
+             code checked out by a workflow that holds the repository's secrets): {README_WORKFLOW} \
+             (\"as you would for a production repository that other teams build on\")."
+        ),
     )
+}
+
+/// Events that start a workflow with the base repository's secrets and a write token although a
+/// pull request, possibly from a fork, caused them.
+const PRIVILEGED_TRIGGERS: [&str; 2] = ["pull_request_target", "workflow_run"];
+
+/// What names the pull request's own code in a checkout's `ref`/`repository` or a script.
+const PULL_REQUEST_CODE: [&str; 6] = [
+    "github.event.pull_request.head",
+    "github.head_ref",
+    "refs/pull/",
+    "github.event.workflow_run.head",
+    "pull_request.merge_commit_sha",
+    "gh pr checkout",
+];
+
+/// The events of a workflow's `on:` (a name, a list of names, or a mapping by name).
+fn triggers(root: &Node) -> Vec<String> {
+    let Some(on) = root.get("on") else {
+        return Vec::new();
+    };
+    if let Some(name) = on.as_str() {
+        return vec![name.to_owned()];
+    }
+    if let Some(list) = on.as_seq() {
+        return list
+            .iter()
+            .filter_map(Node::as_str)
+            .map(str::to_owned)
+            .collect();
+    }
+    on.keys()
+        .filter_map(Node::as_str)
+        .map(str::to_owned)
+        .collect()
+}
+
+/// Steps of workflows started by a privileged event ([`PRIVILEGED_TRIGGERS`]) that fetch the pull
+/// request's code: that code then runs with the repository's secrets (the "pwn request"). Found by
+/// the checker itself, whether or not zizmor is installed.
+fn untrusted_checkouts(sources: &Sources) -> Vec<String> {
+    let mut found = Vec::new();
+    for step in sources.steps() {
+        let Some(trigger) = triggers(&step.source.yaml.root)
+            .into_iter()
+            .find(|t| PRIVILEGED_TRIGGERS.contains(&t.as_str()))
+        else {
+            continue;
+        };
+        let names_pr_code = |node: &Node| {
+            PULL_REQUEST_CODE
+                .iter()
+                .any(|needle| node.text().contains(needle))
+        };
+        let fetched = if step.calls("actions/checkout") {
+            ["ref", "repository"]
+                .into_iter()
+                .filter_map(|key| step.with(key))
+                .find(|node| names_pr_code(node))
+        } else {
+            step.run().filter(|node| names_pr_code(node))
+        };
+        if let Some(node) = fetched {
+            found.push(format!(
+                "{}: on `{trigger}` (which runs with the repository's secrets and a write token), \
+                 this step fetches the pull request's code: {}",
+                step.source.yaml.at(node),
+                node.text().lines().next().unwrap_or_default().trim()
+            ));
+        }
+    }
+    found
 }
 
 fn untrusted_expansions(step: &Step, script: &Node) -> Vec<String> {
@@ -342,8 +423,10 @@ pub fn artifacts(sources: &Sources, script: &str) -> Verdict {
     if uploads.is_empty() {
         return Verdict::fail(
             "expected an `actions/upload-artifact` step that uploads each release's .deb; found none",
-            "Upload the package of each release as an artifact, named after the release, e.g. \
-             `name: prometheus-postgres-exporter-${{ matrix.codename }}` with `path: dist/*.deb`.",
+            format!(
+                "No step of the workflows uploads a .deb as an artifact: {README_WORKFLOW} \
+                 (\"uploads each release's package as its own artifact\")."
+            ),
         );
     }
     let mut ok = Vec::new();
@@ -376,9 +459,10 @@ pub fn artifacts(sources: &Sources, script: &str) -> Verdict {
             "expected one artifact per Debian release, named after it; found:\n{}",
             problems.join("\n")
         ),
-        "Name each artifact after its release, e.g. `name: prometheus-postgres-exporter-${{ \
-         matrix.codename }}`, so every matrix job uploads its own and a reader can download the \
-         package for one release.",
+        format!(
+            "The uploads listed above do not give each release's package an artifact of its own \
+             (their names do not vary with the release): {README_WORKFLOW}."
+        ),
     )
 }
 
@@ -421,11 +505,26 @@ pub fn shared_logic(sources: &Sources, script: &str, script_exists: bool) -> Ver
             ))
         })
         .collect();
-    let literal: Vec<String> = calls
+    let literal_calls: Vec<&(&Step, &Node)> = calls
         .iter()
         .filter(|(_, run)| !named_releases(run.text(), false).is_empty())
+        .collect();
+    let literal: Vec<String> = literal_calls
+        .iter()
         .map(|(s, run)| s.source.yaml.at(run))
         .collect();
+    // Separate jobs, one per release, each calling the script once, share the script as a matrix
+    // does; copies of the call inside one job run every release in every run of that job.
+    let copied_in_one_job = literal_calls.iter().any(|(step, _)| {
+        literal_calls
+            .iter()
+            .filter(|(other, _)| match (step.job, other.job) {
+                (Some(a), Some(b)) => std::ptr::eq(a, b),
+                _ => false,
+            })
+            .count()
+            > 1
+    });
     let mut problems = Vec::new();
     if !script_exists {
         problems.push(format!("{script} does not exist"));
@@ -434,17 +533,25 @@ pub fn shared_logic(sources: &Sources, script: &str, script_exists: bool) -> Ver
         problems.push(format!("no `run:` step calls {script}"));
     }
     problems.extend(inline);
-    if literal.len() > 1 {
+    if literal.len() > 1 && copied_in_one_job {
         problems.push(format!(
-            "{script} is called from {} steps, each naming its release: {} — the same step copied \
-             per release",
+            "{script} is called from {} steps of one job, each naming its release: {} — the same \
+             step copied per release",
             literal.len(),
             literal.join(", ")
         ));
     }
     if problems.is_empty() {
         let at: Vec<String> = calls.iter().map(|(s, run)| s.source.yaml.at(run)).collect();
-        return Verdict::pass(format!("{script} is called at {}", at.join(", ")));
+        let mut evidence = format!("{script} is called at {}", at.join(", "));
+        if literal.len() > 1 {
+            evidence.push_str(&format!(
+                "\nnote: one job per release, each naming its release ({} jobs): the script is \
+                 shared, the jobs are written out",
+                literal.len()
+            ));
+        }
+        return Verdict::pass(evidence);
     }
     Verdict::fail(
         format!(
@@ -453,9 +560,9 @@ pub fn shared_logic(sources: &Sources, script: &str, script_exists: bool) -> Ver
             problems.join("\n")
         ),
         format!(
-            "Keep the packaging in {script} (it runs the same on a laptop and in CI) and call it \
-             from one step of a matrix job, with the release from the matrix: `{script} \"$CODENAME\" \
-             …` where `CODENAME: ${{{{ matrix.codename }}}}`."
+            "The places listed above package without {script}, or once per release in copies: \
+             README.md, \"II. Operating system\", \"Your tasks\", steps 1 and 2 (\"calls your \
+             script once per release\")."
         ),
     )
 }
@@ -633,6 +740,47 @@ runs:
         assert!(evidence(&v).contains("2026-08-31"), "{v:?}");
     }
 
+    /// `pull_request_target` runs with the repository's secrets: checking out the pull request's
+    /// head there runs untrusted code with them, found without zizmor.
+    #[test]
+    fn a_pull_request_target_checkout_of_the_head_fails_without_zizmor() {
+        let checkout =
+            "      - uses: actions/checkout@11bd71901bbe5b1630ceea73d27597364c9af683 # v4.2.2\n";
+        let head = format!(
+            "{checkout}        with:\n          ref: ${{{{ github.event.pull_request.head.sha }}}}\n"
+        );
+        let pwn = GOOD
+            .replace(
+                "on: push\n",
+                "on:\n  pull_request_target:\n    types: [opened]\n",
+            )
+            .replace(checkout, &head);
+        let v = injection(&sources(&pwn), &[]);
+        assert_eq!(status(&v), "fail", "{v:?}");
+        assert!(evidence(&v).contains("deb.yml:16"), "{v:?}");
+        assert!(evidence(&v).contains("on `pull_request_target`"), "{v:?}");
+        let Verdict::Fail { hint, .. } = &v else {
+            unreachable!()
+        };
+        assert!(
+            !hint.contains("persist-credentials") && !hint.contains("ref:"),
+            "{hint}"
+        );
+        // The same checkout on an ordinary pull_request has no secrets to steal; the base
+        // repository's own code under pull_request_target is safe too.
+        let plain = GOOD.replace(checkout, &head);
+        assert_eq!(status(&injection(&sources(&plain), &[])), "pass");
+        let base_only = GOOD.replace("on: push\n", "on: [pull_request_target]\n");
+        assert_eq!(status(&injection(&sources(&base_only), &[])), "pass");
+        let scripted = GOOD
+            .replace("on: push\n", "on: pull_request_target\n")
+            .replace(
+                "mkdir dist\n",
+                "mkdir dist\n          gh pr checkout \"$PR\"\n",
+            );
+        assert_eq!(status(&injection(&sources(&scripted), &[])), "fail");
+    }
+
     #[test]
     fn a_missing_or_excluded_release_fails() {
         let v = releases(&sources(&GOOD.replace(", bullseye]", "]")));
@@ -734,6 +882,22 @@ runs:
         );
         let v = shared_logic(&sources(&copied), "packaging/build-deb.sh", true);
         assert!(evidence(&v).contains("copied per release"), "{v:?}");
+        // One job per release, each with its own container and one call, shares the script too.
+        let job = |c: &str| {
+            format!(
+                "  package-{c}:\n    runs-on: ubuntu-24.04\n    container: debian:{c}\n    steps:\n      \
+                 - run: packaging/build-deb.sh {c} 0.17.1 b dist\n"
+            )
+        };
+        let separate = format!(
+            "on: push\npermissions:\n  contents: read\njobs:\n{}{}{}",
+            job("trixie"),
+            job("bookworm"),
+            job("bullseye")
+        );
+        let v = shared_logic(&sources(&separate), "packaging/build-deb.sh", true);
+        assert_eq!(status(&v), "pass", "{v:?}");
+        assert!(evidence(&v).contains("one job per release"), "{v:?}");
         let inline = GOOD.replace("mkdir dist", "dpkg-deb --build root dist");
         let v = shared_logic(&sources(&inline), "packaging/build-deb.sh", true);
         assert!(

@@ -81,9 +81,8 @@ fn failed(out: &CommandOutput, solution: &str, how: &str) -> anyhow::Result<Appl
     Ok(Err(Verdict::fail(
         format!("{location}: {message}\n{how}\npsql printed:\n{output}"),
         format!(
-            "Fix the statement at {location}, then try the whole file on a fresh database: \
-             `docker compose down --volumes && docker compose up --detach --wait && docker compose \
-             exec db psql --set=ON_ERROR_STOP=1 --dbname=shop --file=/challenge/solution.sql`."
+            "psql stopped at {location}: {message}. postgres/README.md, \"Part A: the slow \
+             queries\", shows how to run the file on a fresh copy of the database."
         ),
     )))
 }

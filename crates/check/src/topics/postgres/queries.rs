@@ -28,6 +28,53 @@ pub struct TargetQuery {
     pub sql: &'static str,
     /// The README's latency goal, in milliseconds.
     pub goal_ms: f64,
+    /// The literals of [`TargetQuery::sql`] that the application varies (the README says so):
+    /// each is replaced by the values [`TargetQuery::samples`] draws from the data.
+    pub examples: &'static [&'static str],
+    /// SQL returning other values for [`TargetQuery::examples`], one row per set, the literals
+    /// quoted and joined by a tab; empty when the query has no parameter.
+    pub samples: &'static str,
+}
+
+/// One set of parameter values of a query: the README's example or one drawn from the data.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Variant {
+    /// `customer_id = 1207`, for evidence.
+    pub label: String,
+    /// The query with these values.
+    pub sql: String,
+    /// Whether these are the README's values.
+    pub readme: bool,
+}
+
+impl TargetQuery {
+    /// The README's query, then one variant per row of `samples` (the tab-separated literals).
+    pub fn variants(&self, samples: &str) -> Vec<Variant> {
+        let readme = Variant {
+            label: format!("{} (the README's example)", self.examples.join(", ")),
+            sql: self.sql.to_owned(),
+            readme: true,
+        };
+        let mut variants = vec![readme];
+        for row in samples.lines().filter(|l| !l.trim().is_empty()) {
+            let values: Vec<&str> = row.split('\t').map(str::trim).collect();
+            if values.len() != self.examples.len() {
+                continue;
+            }
+            let mut sql = self.sql.to_owned();
+            for (example, value) in self.examples.iter().zip(&values) {
+                sql = sql.replacen(example, value, 1);
+            }
+            if variants.iter().all(|v| v.sql != sql) {
+                variants.push(Variant {
+                    label: values.join(", "),
+                    sql,
+                    readme: false,
+                });
+            }
+        }
+        variants
+    }
 }
 
 /// The four slow queries, in README order.
@@ -42,6 +89,12 @@ WHERE customer_id = 1207
 ORDER BY created_at DESC
 LIMIT 20;",
         goal_ms: 5.0,
+        examples: &["1207"],
+        // The customer with the most orders, the first customer, and the one who ordered last.
+        samples: "(SELECT customer_id::text FROM orders GROUP BY customer_id \
+                  ORDER BY count(*) DESC, customer_id LIMIT 1) \
+                  UNION ALL (SELECT min(id)::text FROM customers) \
+                  UNION ALL (SELECT customer_id::text FROM orders ORDER BY id DESC LIMIT 1)",
     },
     TargetQuery {
         check_id: "query-customer-search",
@@ -51,6 +104,12 @@ LIMIT 20;",
 FROM customers
 WHERE lower(email) = lower('Jonas.Moreau2999@example.net');",
         goal_ms: 5.0,
+        examples: &["'Jonas.Moreau2999@example.net'"],
+        // The first customer's address typed in capitals, the last one's as stored, and an
+        // address nobody has (a search that finds nothing).
+        samples: "(SELECT quote_literal(upper(email)) FROM customers ORDER BY id LIMIT 1) \
+                  UNION ALL (SELECT quote_literal(email) FROM customers ORDER BY id DESC LIMIT 1) \
+                  UNION ALL (SELECT quote_literal('nobody.here@example.org'))",
     },
     TargetQuery {
         check_id: "query-payment-queue",
@@ -62,6 +121,9 @@ WHERE status = 'pending'
 ORDER BY created_at
 LIMIT 100;",
         goal_ms: 10.0,
+        // The payment worker always asks for the pending orders.
+        examples: &[],
+        samples: "",
     },
     TargetQuery {
         check_id: "query-daily-revenue",
@@ -75,6 +137,13 @@ WHERE created_at >= '2024-05-25' AND created_at < '2024-06-01'
 GROUP BY 1
 ORDER BY 1;",
         goal_ms: 20.0,
+        examples: &["'2024-05-25'", "'2024-06-01'"],
+        // Other weeks of the data: the first full week, one in the middle, and the week before
+        // the README's.
+        samples: "SELECT quote_literal(d::date) || chr(9) || quote_literal((d + 7)::date) FROM ( \
+                  SELECT (SELECT min(created_at)::date + 1 FROM orders) AS d \
+                  UNION ALL SELECT (SELECT (min(created_at) + (max(created_at) - min(created_at)) / 2)::date FROM orders) \
+                  UNION ALL SELECT date '2024-05-18') weeks",
     },
 ];
 
@@ -127,12 +196,36 @@ pub enum MeasureError {
     Environment(anyhow::Error),
 }
 
-/// Measures every target query as the application role; the measurements are in
-/// [`TARGET_QUERIES`] order.
-pub fn measure_all(stack: &Stack) -> Result<Vec<Measurement>, MeasureError> {
+/// The variants of every target query ([`TARGET_QUERIES`] order): the README's values and
+/// others drawn from the handed-out data, as the application would pass them.
+pub fn variants(stack: &Stack) -> anyhow::Result<Vec<Vec<Variant>>> {
+    TARGET_QUERIES
+        .iter()
+        .map(|query| {
+            if query.samples.is_empty() {
+                return Ok(query.variants(""));
+            }
+            let out = stack.psql(Session::App, &sql_args(&[query.samples]), MEASURE_TIMEOUT)?;
+            ensure!(
+                out.success(),
+                "drawing values for query {} from the data failed: {}",
+                query.name,
+                out.combined()
+            );
+            Ok(query.variants(&out.stdout))
+        })
+        .collect()
+}
+
+/// Measures every variant of every target query as the application role; the measurements are
+/// in the order of `variants`.
+pub fn measure_all(
+    stack: &Stack,
+    variants: &[Vec<Variant>],
+) -> Result<Vec<Vec<Measurement>>, MeasureError> {
     let mut commands = vec![STATEMENT_TIMEOUT.to_owned()];
-    for query in &TARGET_QUERIES {
-        let sql = query.sql.trim_end().trim_end_matches(';');
+    for variant in variants.iter().flatten() {
+        let sql = variant.sql.trim_end().trim_end_matches(';');
         commands.push(format!("EXPLAIN (FORMAT JSON) {sql}"));
         for _ in 0..=TIMED_RUNS {
             commands.push(format!(
@@ -155,16 +248,22 @@ pub fn measure_all(stack: &Stack) -> Result<Vec<Measurement>, MeasureError> {
             ))
         });
     }
-    parse_measurements(&out.stdout).map_err(MeasureError::Environment)
+    let flat = parse_measurements(&out.stdout, variants.iter().map(Vec::len).sum())
+        .map_err(MeasureError::Environment)?;
+    let mut flat = flat.into_iter();
+    Ok(variants
+        .iter()
+        .map(|v| flat.by_ref().take(v.len()).collect())
+        .collect())
 }
 
-fn parse_measurements(stdout: &str) -> anyhow::Result<Vec<Measurement>> {
+fn parse_measurements(stdout: &str, count: usize) -> anyhow::Result<Vec<Measurement>> {
     let explained = explain::parse_all(stdout)?;
     let per_query = 2 + TIMED_RUNS;
     ensure!(
-        explained.len() == TARGET_QUERIES.len() * per_query,
+        explained.len() == count * per_query,
         "expected {} EXPLAIN outputs, psql printed {}",
-        TARGET_QUERIES.len() * per_query,
+        count * per_query,
         explained.len()
     );
     explained
@@ -190,54 +289,88 @@ fn parse_measurements(stdout: &str) -> anyhow::Result<Vec<Measurement>> {
         .collect()
 }
 
-/// The verdict on one query: its plan after solution.sql, and its buffers compared with before.
-pub fn verdict(query: &TargetQuery, before: &Measurement, after: &Measurement) -> Verdict {
+/// The verdict on one query: for every variant, its plan after solution.sql and its buffers
+/// compared with before. Every variant must improve: an index that serves only the README's
+/// values (a partial index on the example) is not a fix for the application's query.
+pub fn verdict(
+    query: &TargetQuery,
+    variants: &[Variant],
+    before: &[Measurement],
+    after: &[Measurement],
+) -> Verdict {
+    let mut evidence = format!("{}\n", query.name);
+    let mut failed: Vec<(&Variant, String)> = Vec::new();
+    for ((variant, before), after) in variants.iter().zip(before).zip(after) {
+        let (text, problem) = judge_variant(query, before, after);
+        let _ = writeln!(evidence, "with {}:\n{text}", variant.label);
+        if let Some(problem) = problem {
+            failed.push((variant, problem));
+        }
+    }
+    let evidence = evidence.trim_end().to_owned();
+    let Some((first, problem)) = failed.first() else {
+        return Verdict::pass(evidence);
+    };
+    let labels: Vec<&str> = failed.iter().map(|(v, _)| v.label.as_str()).collect();
+    let summary = format!(
+        "after solution.sql, with {}: {problem}",
+        labels.join("; with ")
+    );
+    let examples_only = failed.iter().all(|(v, _)| !v.readme);
+    Verdict::fail(
+        format!("{summary}\n{evidence}"),
+        if examples_only {
+            format!(
+                "Query {} improves with the README's values but not with {} (plans above): \
+                 postgres/README.md, \"Part A: the slow queries\" (\"The values in the queries \
+                 are examples; the application passes other customers, addresses and dates\").",
+                query.name, first.label
+            )
+        } else {
+            format!(
+                "Query {} with {}: {problem} (plans and buffers above): postgres/README.md, \
+                 \"Part A: the slow queries\", task 1.",
+                query.name, first.label
+            )
+        },
+    )
+}
+
+/// The evidence lines of one variant and, when it did not improve enough, why.
+fn judge_variant(
+    query: &TargetQuery,
+    before: &Measurement,
+    after: &Measurement,
+) -> (String, Option<String>) {
     let ratio = buffer_ratio(before.buffers, after.buffers);
     let limit = (before.buffers as f64 / MIN_BUFFER_RATIO).floor();
-    let mut evidence = format!(
-        "{}\nbefore solution.sql: {}\nafter solution.sql:  {}\n",
-        query.name,
+    let text = format!(
+        "  before solution.sql: {}\n  after solution.sql:  {}\n  buffers: {:.1}× fewer \
+         (needed: at least {MIN_BUFFER_RATIO}×, at most {limit} buffers)\n  time: {} → {} \
+         ({:.1}× faster, measured in this run; goal in production: {} ms)",
         before.describe(),
-        after.describe()
-    );
-    let _ = writeln!(
-        evidence,
-        "buffers: {:.1}× fewer (needed: at least {MIN_BUFFER_RATIO}×, at most {limit} buffers)",
-        ratio
-    );
-    let _ = write!(
-        evidence,
-        "time: {} → {} ({:.1}× faster, measured in this run; goal in production: {} ms)",
+        after.describe(),
+        ratio,
         format_ms(before.median_ms),
         format_ms(after.median_ms),
         before.median_ms / after.median_ms.max(0.001),
         query.goal_ms
     );
-    let seq_scan = after.plan.seq_scans(query.table);
-    if !seq_scan && ratio >= MIN_BUFFER_RATIO {
-        return Verdict::pass(evidence);
-    }
-    let problem = if seq_scan {
-        format!(
+    let problem = if after.plan.seq_scans(query.table) {
+        Some(format!(
             "the plan still reads all of `{}` with a Seq Scan",
             query.table
-        )
-    } else {
-        format!(
+        ))
+    } else if ratio < MIN_BUFFER_RATIO {
+        Some(format!(
             "the plan changed but the query still reads {} buffers, {ratio:.1}× fewer than \
              before: it still walks through most of `{}`",
             after.buffers, query.table
-        )
+        ))
+    } else {
+        None
     };
-    Verdict::fail(
-        format!("{problem}\n{evidence}"),
-        format!(
-            "Run `EXPLAIN (ANALYZE, BUFFERS)` on query {} in `docker compose exec db psql shop` \
-             after your solution.sql, and look at the node that reads the most buffers: what \
-             would let PostgreSQL read only the rows this query returns?",
-            query.name
-        ),
-    )
+    (text, problem)
 }
 
 /// before / after, with an execution that touched nothing counted as one buffer.
@@ -256,14 +389,20 @@ fn format_ms(ms: f64) -> String {
     }
 }
 
-/// One line per query for the load check's evidence: the baseline.
-pub fn describe_baseline(baseline: &[Measurement]) -> String {
-    TARGET_QUERIES
-        .iter()
-        .zip(baseline)
-        .map(|(q, m)| format!("{}: {}", q.name, m.describe()))
-        .collect::<Vec<_>>()
-        .join("\n")
+/// One line per query and values for the load check's evidence: the baseline.
+pub fn describe_baseline(variants: &[Vec<Variant>], baseline: &[Vec<Measurement>]) -> String {
+    let mut lines = Vec::new();
+    for ((query, variants), measured) in TARGET_QUERIES.iter().zip(variants).zip(baseline) {
+        for (variant, m) in variants.iter().zip(measured) {
+            lines.push(format!(
+                "{} with {}: {}",
+                query.name,
+                variant.label,
+                m.describe()
+            ));
+        }
+    }
+    lines.join("\n")
 }
 
 #[cfg(test)]
@@ -313,8 +452,9 @@ mod tests {
         let q = &TARGET_QUERIES[0];
         let v = verdict(
             q,
-            &measured("Seq Scan", 4195, 49.5),
-            &measured("Index Scan", 26, 0.35),
+            &q.variants(""),
+            &[measured("Seq Scan", 4195, 49.5)],
+            &[measured("Index Scan", 26, 0.35)],
         );
         let Verdict::Pass { evidence } = v else {
             panic!("expected a pass: {v:?}")
@@ -327,11 +467,54 @@ mod tests {
     }
 
     #[test]
-    fn a_remaining_seq_scan_fails() {
+    fn variants_replace_the_readme_literals_with_values_from_the_data() {
+        let q = &TARGET_QUERIES[3];
+        let v = q.variants("'2024-01-02'\t'2024-01-09'\n'2024-05-25'\t'2024-06-01'\nbad row\n");
+        assert_eq!(v.len(), 2, "{v:?}");
+        assert!(v[0].readme && v[0].sql == q.sql);
+        assert!(
+            v[1].sql
+                .contains("created_at >= '2024-01-02' AND created_at < '2024-01-09'")
+        );
+        assert_eq!(v[1].label, "'2024-01-02', '2024-01-09'");
+        assert_eq!(TARGET_QUERIES[2].variants("anything").len(), 1);
+    }
+
+    #[test]
+    fn an_index_that_serves_only_the_readme_value_fails() {
+        let q = &TARGET_QUERIES[0];
+        let variants = q.variants("42\n");
         let v = verdict(
-            &TARGET_QUERIES[0],
-            &measured("Seq Scan", 4195, 49.5),
-            &measured("Seq Scan", 4195, 48.0),
+            q,
+            &variants,
+            &[
+                measured("Seq Scan", 4195, 49.5),
+                measured("Seq Scan", 4195, 49.0),
+            ],
+            &[
+                measured("Index Scan", 26, 0.35),
+                measured("Seq Scan", 4195, 48.0),
+            ],
+        );
+        let Verdict::Fail { evidence, hint } = v else {
+            panic!("expected a failure: {v:?}")
+        };
+        assert!(
+            evidence.contains("with 42: the plan still reads all of `orders`"),
+            "{evidence}"
+        );
+        assert!(hint.contains("not with 42"), "{hint}");
+        assert!(hint.contains("Part A: the slow queries"), "{hint}");
+    }
+
+    #[test]
+    fn a_remaining_seq_scan_fails() {
+        let q = &TARGET_QUERIES[0];
+        let v = verdict(
+            q,
+            &q.variants(""),
+            &[measured("Seq Scan", 4195, 49.5)],
+            &[measured("Seq Scan", 4195, 48.0)],
         );
         let Verdict::Fail { evidence, .. } = v else {
             panic!("expected a failure: {v:?}")
@@ -341,10 +524,12 @@ mod tests {
 
     #[test]
     fn an_index_that_does_not_fit_fails_on_buffers_although_the_seq_scan_is_gone() {
+        let q = &TARGET_QUERIES[2];
         let v = verdict(
-            &TARGET_QUERIES[2],
-            &measured("Seq Scan", 4195, 60.0),
-            &measured("Index Scan", 5356, 200.0),
+            q,
+            &q.variants(""),
+            &[measured("Seq Scan", 4195, 60.0)],
+            &[measured("Index Scan", 5356, 200.0)],
         );
         let Verdict::Fail { evidence, .. } = v else {
             panic!("expected a failure: {v:?}")
@@ -369,7 +554,7 @@ mod tests {
                 text.push_str(&run(4000 + i as u64, *ms));
             }
         }
-        let m = parse_measurements(&text).unwrap();
+        let m = parse_measurements(&text, TARGET_QUERIES.len()).unwrap();
         assert_eq!(m.len(), 4);
         assert_eq!(m[0].buffers, 4003);
         assert_eq!(m[0].median_ms, 50.0);

@@ -4,24 +4,14 @@
 //! headings of the handed-out postgres.md; an answer is whatever the candidate wrote between a
 //! question's heading and the next question (or part) heading. A question left empty is the one
 //! thing that fails: it is unambiguous, and the candidate can fix it in a minute (the handed-out
-//! file says a one-line "skipped, because …" is enough). Everything else is reported to the
-//! reviewer as signals: which questions are answered, and whether the answer names the
-//! PostgreSQL views an investigation of this incident usually reads.
+//! file says a one-line "skipped, because …" is enough). Which questions are answered is also
+//! reported as signals. Whether the analysis names the views an investigation of this incident
+//! usually reads is a reviewer-only aid of the manifest (the slot's `signals`), computed in the
+//! reviewer view, never here.
 
 use std::fmt::Write as _;
 
 use crate::runner::Verdict;
-
-/// Views and commands reviewers look for in the answers, reported as signals (never a verdict).
-/// All of them are named on the graphs or in the README already, so listing them gives nothing
-/// away.
-pub const KEYWORDS: [(&str, &[&str]); 5] = [
-    ("pg_stat_activity", &["pg_stat_activity"]),
-    ("pg_locks", &["pg_locks", "pg_blocking_pids"]),
-    ("pg_replication_slots", &["pg_replication_slots"]),
-    ("pg_stat_replication", &["pg_stat_replication"]),
-    ("EXPLAIN", &["explain"]),
-];
 
 /// A question of the handed-out file.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -140,25 +130,12 @@ pub fn verdict(file: &str, questions: &[Question], answers: &[Answer]) -> Verdic
             questions.len()
         ),
         format!(
-            "Write something under every question of {file}: an answer, or one line saying that \
-             you skipped it and why. Keep the question headings (`### A1. …`) so that reviewers \
-             find your answers."
+            "The questions of {file} listed above have nothing under their heading (reviewers find \
+             answers by the `### A1. …` headings): postgres/README.md, \"Part A\" task 2 and \
+             \"Part B\" task 3 ask for them; one line saying that you skipped it and why is an \
+             answer too."
         ),
     )
-}
-
-/// Which [`KEYWORDS`] the text mentions, in their order.
-pub fn keywords_found(text: &str) -> Vec<(&'static str, bool)> {
-    let lower = text.to_lowercase();
-    KEYWORDS
-        .iter()
-        .map(|(label, needles)| {
-            (
-                *label,
-                needles.iter().any(|n| lower.contains(&n.to_lowercase())),
-            )
-        })
-        .collect()
 }
 
 /// A Markdown ATX heading: its level and its text.
@@ -257,20 +234,5 @@ mod tests {
             verdict("postgres/postgres.md", &qs, &answers(&qs, full)),
             Verdict::Pass { .. }
         ));
-    }
-
-    #[test]
-    fn keywords_are_found_case_insensitively_with_alternatives() {
-        let found = keywords_found("SELECT * FROM PG_STAT_ACTIVITY; pg_blocking_pids(pid)");
-        assert_eq!(
-            found,
-            [
-                ("pg_stat_activity", true),
-                ("pg_locks", true),
-                ("pg_replication_slots", false),
-                ("pg_stat_replication", false),
-                ("EXPLAIN", false)
-            ]
-        );
     }
 }

@@ -30,7 +30,7 @@ impl Plan<'_> {
         r: &mut Release,
         note: &(dyn Fn(&str) + Sync),
     ) -> anyhow::Result<Outcome> {
-        let codename = r.info.codename;
+        let codename = r.info.codename.as_str();
         if r.outdir.exists() {
             std::fs::remove_dir_all(&r.outdir)
                 .with_context(|| format!("emptying {}", r.outdir.display()))?;
@@ -59,6 +59,14 @@ impl Plan<'_> {
         let out = self.docker.run_with_lines(&spec, BUILD_TIMEOUT, &prefixed);
         let out = r.timed(out)?;
         if !out.success() {
+            // A full disk is the machine's problem: the same script passes with room to write.
+            if out.combined().contains("No space left on device") {
+                anyhow::bail!(
+                    "the disk is full (`No space left on device` while `{usage}` ran): free some \
+                     space (`docker system df` shows what Docker holds), then run the check again\n{}",
+                    tail(&out.combined(), 10)
+                );
+            }
             return Ok(Outcome::Fail {
                 evidence: format!(
                     "`{usage}` exited with status {}:\n{}",
@@ -66,9 +74,9 @@ impl Plan<'_> {
                     tail(&out.combined(), 40)
                 ),
                 hint: format!(
-                    "Reproduce it: `docker run --rm -it -v \"$PWD:/work:ro\" -w /work \
-                     debian:{codename}`, install {BUILD_TOOLS} (the checker's container has them), \
-                     then run the script with the same arguments."
+                    "The packaging script failed in debian:{codename} (its last lines are above). \
+                     README.md, \"II. Operating system\", \"Your tasks\", step 1 describes that \
+                     container ({BUILD_TOOLS} installed, the working copy read-only)."
                 ),
             });
         }
@@ -80,10 +88,12 @@ impl Plan<'_> {
                      /out holds: {listing}",
                     self.package.name
                 ),
-                hint: "Write the package into the folder given as <outdir>, e.g. `dpkg-deb \
-                       --build --root-owner-group \"$root\" \"$outdir\"`; without an output path \
-                       dpkg-deb writes next to the package tree."
-                    .to_owned(),
+                hint: format!(
+                    "The script succeeded, but the folder given as <outdir> holds no {}_*.deb \
+                     afterwards: {README_PACKAGE} (\"writes one … .deb for that release into \
+                     <outdir>\").",
+                    self.package.name
+                ),
             });
         };
         let starting = Instant::now();
@@ -125,7 +135,10 @@ impl Plan<'_> {
         if !fields.success() {
             return Ok(Outcome::Fail {
                 evidence: format!("{file} is not a valid .deb: {}", fields.combined()),
-                hint: "Build the package with `dpkg-deb --build`.".to_owned(),
+                hint: format!(
+                    "dpkg-deb cannot read {file} as a Debian package (its error is above): \
+                     {README_PACKAGE}."
+                ),
             });
         }
         let contents = r.exec(self.docker, &["dpkg-deb", "--contents", &path], QUICK)?;
@@ -151,7 +164,10 @@ impl Plan<'_> {
             field("Architecture"),
             field("Depends")
         );
-        r.deb = Some(Deb { file, fields });
+        r.deb = Some(Deb {
+            file: file.clone(),
+            fields,
+        });
         if problems.is_empty() {
             return Ok(Outcome::Pass(format!(
                 "{summary}\n  ships {}, its unit and the conffile {}",
@@ -161,14 +177,9 @@ impl Plan<'_> {
         Ok(Outcome::Fail {
             evidence: format!("{summary}\n  {}", problems.join("\n  ")),
             hint: format!(
-                "The README lists what the package holds: {} installed as {}, the unit {} under \
-                 /usr/lib/systemd/system (or /lib/systemd/system), {} listed in DEBIAN/conffiles, \
-                 Version starting with the upstream version, Architecture {}.",
-                self.package.name,
-                self.package.binary,
-                self.package.service,
-                self.package.defaults,
-                self.arch
+                "{file} differs from what {README_PACKAGE} lists ({}): see `dpkg-deb --field` and \
+                 `--contents` of it, above.",
+                problems[0]
             ),
         })
     }
@@ -225,6 +236,9 @@ impl Plan<'_> {
         problems
     }
 }
+
+/// Where the README lists what the package holds (hints point there, never at the fix).
+const README_PACKAGE: &str = "README.md, \"II. Operating system\", \"Your tasks\", step 1";
 
 /// Runs the candidate's command, then gives `/out` back to the user running sre-check.
 const HARNESS: &str =
@@ -311,10 +325,12 @@ pub(super) fn same_versions(releases: &[Release], outcomes: &mut [Outcome]) {
                     "{evidence}\n  the same Version {version} as the package for {}",
                     twins.join(", ")
                 ),
-                hint: "Give each release its own version suffix, e.g. 0.17.1-1+deb13 for trixie \
-                       and 0.17.1-1+deb12 for bookworm, so apt can tell the packages apart and an \
-                       upgrade of Debian upgrades the package too."
-                    .to_owned(),
+                hint: format!(
+                    "The packages for {} and {} have the same Version {version}, so apt cannot \
+                     tell them apart: {README_PACKAGE} (\"a suffix that differs per release\").",
+                    releases[i].info.label(),
+                    twins.join(", ")
+                ),
             };
         }
     }

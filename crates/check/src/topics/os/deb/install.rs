@@ -80,16 +80,21 @@ impl Plan<'_> {
             .unwrap_or(&self.package.binary);
         let run = r.exec(self.docker, &[command, "--version"], QUICK)?;
         let first = run.combined().lines().next().unwrap_or_default().to_owned();
+        let mut binary_hint = None;
         if run.success() && first.contains(&self.exporter.version) {
             evidence.push(format!("`{command} --version`: {first}"));
         } else {
+            let output = run.combined();
             problems.push(format!(
                 "`{command} --version` (exit {}): {}",
                 run.status.code().unwrap_or(-1),
-                tail(&run.combined(), 5)
+                tail(&output, 5)
             ));
+            binary_hint = Some(binary_hint_for(&output, command, r.info));
         }
+        let before_unit = problems.len();
         self.check_unit(r, &mut evidence, &mut problems)?;
+        let unit_problems = problems.len() > before_unit;
         let listing = r.exec(
             self.docker,
             &[
@@ -107,12 +112,17 @@ impl Plan<'_> {
         }
         Ok(Outcome::Fail {
             evidence: format!("{}\n  {}", evidence.join("; "), problems.join("\n  ")),
-            hint: format!(
-                "The unit must run {} as a dedicated system user that the package creates \
-                 (postinst: `adduser --system --group …`, with adduser in Depends), and read its \
-                 settings from {} (EnvironmentFile=).",
-                self.package.binary, self.package.defaults
-            ),
+            hint: binary_hint
+                .into_iter()
+                .chain(unit_problems.then(|| {
+                    format!(
+                        "The installed unit or its user differ, at the places listed above, from \
+                         what {README_PACKAGE} asks of {}.",
+                        self.package.service
+                    )
+                }))
+                .collect::<Vec<_>>()
+                .join(" "),
         })
     }
 
@@ -192,10 +202,13 @@ impl Plan<'_> {
                     "`apt-get purge -y {name}` failed:\n{}",
                     tail(&out.combined(), 20)
                 ),
-                hint: "A maintainer script failed while the package was removed. `postrm purge` \
-                       must succeed even when what it cleans up is already gone (rm -f, checks \
-                       before deluser); dpkg stops on the first failing command under `set -e`."
-                    .to_owned(),
+                hint: format!(
+                    "{} failed during `apt-get purge` on {} (apt's output above): \
+                     {README_PACKAGE} (\"maintainer scripts that let apt-get install and apt-get \
+                     purge work cleanly\").",
+                    failed_script(&out.combined()),
+                    r.info.label()
+                ),
             });
         }
         let status = r.exec(
@@ -236,10 +249,11 @@ impl Plan<'_> {
         }
         Ok(Outcome::Fail {
             evidence: problems.join("\n  "),
-            hint: "Purge must remove every file the package installed, conffiles included; let \
-                   dpkg own the files (ship them in the package) rather than creating them in \
-                   postinst."
-                .to_owned(),
+            hint: format!(
+                "`apt-get purge` left what is listed above on {}: {README_PACKAGE} (\"apt-get \
+                 purge work cleanly\").",
+                r.info.label()
+            ),
         })
     }
 }
@@ -256,28 +270,74 @@ fn fetch_problem(apt_output: &str) -> bool {
     .any(|p| apt_output.contains(p))
 }
 
+/// Where the README lists what the package holds (hints point there, never at the fix).
+const README_PACKAGE: &str = "README.md, \"II. Operating system\", \"Your tasks\", step 1";
+
 fn install_hint(apt_output: &str, release: &DebianRelease) -> String {
+    let place = format!("Debian {} ({})", release.version, release.codename);
     if apt_output.contains("unmet dependencies") || apt_output.contains("Depends:") {
         format!(
-            "A Depends of the package cannot be satisfied on Debian {} ({}). Versions of \
-             libraries differ between releases: give each release the Depends it can satisfy \
-             (the exporter binary is static and needs no libc6 at all).",
-            release.version, release.codename
+            "A Depends of the package cannot be satisfied on {place} (apt's message above): \
+             {README_PACKAGE} (\"Depends that the release can satisfy\")."
         )
     } else if apt_output.contains("post-installation script") {
-        "The postinst script failed: run it by hand in a container of this release, with `sh -x`."
-            .to_owned()
+        format!(
+            "The package's postinst failed on {place} (apt's output above): {README_PACKAGE} \
+             (\"maintainer scripts that let apt-get install … work cleanly\")."
+        )
     } else {
-        "Install the package by hand in a container of this release to see the failure: \
-         `apt-get install ./<package>.deb`."
-            .to_owned()
+        format!(
+            "`apt-get install` of the package failed on {place} (its output above): {README_PACKAGE}."
+        )
+    }
+}
+
+/// Which maintainer script apt names in a failed removal.
+fn failed_script(apt_output: &str) -> &'static str {
+    if apt_output.contains("post-removal") {
+        "The package's postrm"
+    } else if apt_output.contains("pre-removal") {
+        "The package's prerm"
+    } else {
+        "A maintainer script"
+    }
+}
+
+/// The hint for an installed binary that does not run: a binary linked against a newer C library
+/// than the release has (`GLIBC_2.34' not found`) is not a problem of the unit or its user.
+fn binary_hint_for(output: &str, command: &str, release: &DebianRelease) -> String {
+    let place = format!("Debian {} ({})", release.version, release.codename);
+    match output
+        .split('`')
+        .find(|part| part.starts_with("GLIBC_") || part.starts_with("GLIBCXX_"))
+    {
+        Some(symbol) => format!(
+            "The packaged {command} does not run on {place}: it needs {symbol}, a newer C library \
+             than that release has, so it is not the binary the script is handed \
+             (<exporter-binary>, {README_PACKAGE})."
+        ),
+        None => format!(
+            "The packaged {command} does not run on {place} (its output above): {README_PACKAGE} \
+             (the binary installed as /usr/bin/{command})."
+        ),
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use sre_model::debian;
+    use sre_model::debian::Support;
+
+    fn bullseye() -> DebianRelease {
+        DebianRelease {
+            codename: "bullseye".into(),
+            version: 11,
+            support: Support::Ended {
+                ended: "2026-08-31".into(),
+            },
+            archived: false,
+        }
+    }
 
     #[test]
     fn apt_download_problems_are_told_from_unmet_dependencies() {
@@ -289,8 +349,19 @@ mod tests {
         ));
         let hint = install_hint(
             " x : Depends: libc6 (>= 2.34) but 2.31 is to be installed",
-            &debian::RELEASES[2],
+            &bullseye(),
         );
         assert!(hint.contains("Debian 11 (bullseye)"), "{hint}");
+        assert!(!hint.contains("libc6"), "{hint}");
+    }
+
+    #[test]
+    fn a_binary_too_new_for_the_release_gets_a_glibc_hint() {
+        let output = "prometheus-postgres-exporter: /lib/x86_64-linux-gnu/libc.so.6: version \
+                      `GLIBC_2.34' not found (required by prometheus-postgres-exporter)";
+        let hint = binary_hint_for(output, "prometheus-postgres-exporter", &bullseye());
+        assert!(hint.contains("GLIBC_2.34'"), "{hint}");
+        assert!(hint.contains("Debian 11 (bullseye)"), "{hint}");
+        assert!(!hint.contains("User") && !hint.contains("unit"), "{hint}");
     }
 }
