@@ -30,6 +30,10 @@ pub const PROJECT_PREFIX: &str = "sre-check-";
 /// Time for quick engine queries (`docker version`, `ps`, `rm`); scaled by `--timeout-factor`
 /// where a run has one, since a loaded engine answers them slowly too.
 const QUICK: Duration = Duration::from_secs(30);
+/// Extra cleanup rounds after a `docker` client was killed mid-request, and the pause before each:
+/// long enough for the engine to finish a create it had already accepted.
+pub const SETTLE_ROUNDS: usize = 5;
+const SETTLE_PAUSE: Duration = Duration::from_secs(1);
 
 /// The Compose implementation found on this machine.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -615,12 +619,32 @@ impl Docker {
 
     /// Removes everything this run created: compose projects, then containers, networks, volumes
     /// and images labelled with the run id. Idempotent; returns what it removed.
+    ///
+    /// When a `docker` client was killed mid-request (a stop request, a timeout), the engine may
+    /// finish that request after the first sweep listed what there was: the sweep is repeated
+    /// after a pause until a round finds nothing (at most [`SETTLE_ROUNDS`] more rounds).
     pub fn cleanup(&self) -> Removed {
         let projects = self.projects.lock().map(|p| p.clone()).unwrap_or_default();
-        for project in &projects {
-            let _ = self.compose_down(project);
+        let label = format!("{LABEL_RUN}={}", self.run_id);
+        let mut removed = Removed::default();
+        for round in 0..=SETTLE_ROUNDS {
+            if round > 0 {
+                if !process::killed_any() {
+                    break;
+                }
+                std::thread::sleep(SETTLE_PAUSE);
+            }
+            for project in &projects {
+                let _ = self.compose_down(project);
+            }
+            let swept = sweep(&label, false);
+            let done = round > 0 && swept.is_empty();
+            removed.extend(swept);
+            if done {
+                break;
+            }
         }
-        sweep(&format!("{LABEL_RUN}={}", self.run_id), false)
+        removed
     }
 }
 
@@ -753,6 +777,14 @@ pub struct Removed {
 }
 
 impl Removed {
+    /// Adds what another sweep removed.
+    pub fn extend(&mut self, other: Removed) {
+        self.containers.extend(other.containers);
+        self.networks.extend(other.networks);
+        self.volumes.extend(other.volumes);
+        self.images.extend(other.images);
+    }
+
     /// Whether nothing was removed.
     pub fn is_empty(&self) -> bool {
         self.containers.is_empty()

@@ -6,10 +6,21 @@
 use std::io::{BufRead, BufReader, Read};
 use std::os::unix::process::CommandExt;
 use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread;
 use std::time::{Duration, Instant};
 
 use crate::cancel;
+
+/// Set once a command was killed before it exited (timeout or stop request).
+static KILLED_ANY: AtomicBool = AtomicBool::new(false);
+
+/// Whether this process killed a command before it exited. A `docker` client killed mid-request
+/// leaves the request with the engine, which may still create a container after the client is
+/// gone: cleanup then has to look again.
+pub fn killed_any() -> bool {
+    KILLED_ANY.load(Ordering::SeqCst)
+}
 
 /// Most bytes kept per stream; the rest is dropped from the middle (evidence is bounded anyway).
 const CAPTURE_LIMIT: usize = 8 * 1024 * 1024;
@@ -171,6 +182,7 @@ fn wait(child: &mut Child, timeout: Duration) -> Waited {
 fn kill_group(child: &mut Child) {
     use nix::sys::signal::{Signal, killpg};
     use nix::unistd::Pid;
+    KILLED_ANY.store(true, Ordering::SeqCst);
     if let Ok(pid) = i32::try_from(child.id()) {
         let _ = killpg(Pid::from_raw(pid), Signal::SIGKILL);
     }

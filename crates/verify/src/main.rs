@@ -208,6 +208,12 @@ fn claim_loop(
         match server.claim(lease_seconds) {
             Ok(Some(job)) => {
                 failures = 0;
+                // What a dead run left since the start (a killed worker on this engine, whose
+                // checks were still cleaning up when this worker started) goes before each job.
+                let removed = stale::sweep();
+                if removed > 0 {
+                    log::info("stale_runs_removed", json!({ "runs": removed }));
+                }
                 job::run(server, &job, settings, stop);
                 if once {
                     return Ok(());

@@ -1,4 +1,4 @@
-//! At start: removes what runs of dead workers left on the engine, as `sre-check clean` would,
+//! At start and before each job: removes what runs of dead workers left on the engine, as `sre-check clean` would,
 //! but only for runs whose process is gone, so that other workers sharing the engine keep theirs.
 //!
 //! A run's checks normally clean up after themselves, even when the worker is killed (they get
