@@ -29,14 +29,21 @@ pub async fn element(client: &Client, css: &str) -> Result<Element> {
 }
 
 /// The texts of every element matching `css`, once at least one has a non-empty text.
+///
+/// The texts are read again from a new search when one of the elements went stale meanwhile: the
+/// reading app replaces the prerendered page's elements, maybe between the search and the reads.
 pub async fn texts(client: &Client, css: &str) -> Result<Vec<String>> {
     let deadline = Instant::now() + PAGE_TIMEOUT;
     loop {
         let mut texts = Vec::new();
+        let mut stale = false;
         for element in client.find_all(Locator::Css(css)).await.unwrap_or_default() {
-            texts.push(element.text().await.unwrap_or_default());
+            match element.text().await {
+                Ok(text) => texts.push(text),
+                Err(_) => stale = true,
+            }
         }
-        if texts.iter().any(|t| !t.is_empty()) {
+        if !stale && texts.iter().any(|t| !t.is_empty()) {
             return Ok(texts);
         }
         if Instant::now() > deadline {
