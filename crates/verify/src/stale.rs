@@ -1,5 +1,6 @@
-//! At start and before each job: removes what runs of dead workers left on the engine, as `sre-check clean` would,
-//! but only for runs whose process is gone, so that other workers sharing the engine keep theirs.
+//! At start and before each job: removes what runs of dead workers left on the engine, as
+//! `sre-check clean` would, but only for runs whose process is gone, so that other workers sharing
+//! the engine keep theirs.
 //!
 //! A run's checks normally clean up after themselves, even when the worker is killed (they get
 //! SIGTERM then, see `job`); this catches the rest (the whole machine stopped, SIGKILL of the
