@@ -11,29 +11,13 @@ use std::path::Path;
 use std::process::Command;
 
 use anyhow::{Context, Result, ensure};
-use sre_e2e::checker::sre_check_bin;
+use sre_e2e::checker::{init_work, sre_check_bin};
 use sre_e2e::site::{manifest, rendered_challenge};
 use sre_model::{Audience, Manifest, Report, Status, site};
 
-/// `sre-check init` into `<tmp>/work`.
-fn init() -> Result<(tempfile::TempDir, std::path::PathBuf)> {
-    let tmp = tempfile::tempdir()?;
-    let work = tmp.path().join("work");
-    let out = Command::new(sre_check_bin())
-        .arg("init")
-        .arg(&work)
-        .output()?;
-    ensure!(
-        out.status.success(),
-        "sre-check init: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    Ok((tmp, work))
-}
-
 #[test]
 fn init_writes_the_texts_the_sites_editor_starts_with() -> Result<()> {
-    let (_tmp, work) = init()?;
+    let (_tmp, work) = init_work()?;
     let rendered = rendered_challenge()?;
     let read = |p: &str| -> Result<String> {
         std::fs::read_to_string(rendered.path().join(p)).with_context(|| format!("reading {p}"))
@@ -97,7 +81,7 @@ fn a_candidates_run_on_the_starter_shows_no_reviewer_text() -> Result<()> {
         hidden.len() > 20,
         "the manifest should have reviewer-only texts: {hidden:?}"
     );
-    let (_tmp, work) = init()?;
+    let (_tmp, work) = init_work()?;
     let run = Command::new(sre_check_bin())
         .args(["run", "--dir"])
         .arg(&work)

@@ -6,7 +6,7 @@
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use sre_e2e::checker::{self, BackgroundRun, containers_with_label, sre_check_bin};
+use sre_e2e::checker::{self, BackgroundRun, containers_with_label, init_work, sre_check_bin};
 use sre_model::{Report, Status};
 
 fn docker_stdout(args: &[&str]) -> String {
@@ -19,14 +19,7 @@ fn docker_stdout(args: &[&str]) -> String {
 
 #[test]
 fn ctrl_c_during_a_build_stops_the_run_and_removes_its_containers() {
-    let tmp = tempfile::tempdir().unwrap();
-    let work = tmp.path().join("work");
-    let init = Command::new(sre_check_bin())
-        .arg("init")
-        .arg(&work)
-        .status()
-        .unwrap();
-    assert!(init.success());
+    let (_tmp, work) = init_work().expect("sre-check init");
     // A build step that runs until stopped, with a marker to find its container.
     let marker = format!("sigint-test-{}", std::process::id());
     std::fs::create_dir_all(work.join("infrastructure")).unwrap();
@@ -86,26 +79,13 @@ fn ctrl_c_during_a_build_stops_the_run_and_removes_its_containers() {
     assert_eq!(build.status, sre_model::Status::Error, "{build:?}");
 }
 
-/// A fresh working copy from `sre-check init`.
-fn init_work(tmp: &std::path::Path) -> std::path::PathBuf {
-    let work = tmp.join("work");
-    let init = Command::new(sre_check_bin())
-        .arg("init")
-        .arg(&work)
-        .status()
-        .expect("sre-check init runs");
-    assert!(init.success());
-    work
-}
-
 fn running_commands() -> String {
     docker_stdout(&["ps", "--no-trunc", "--format", "{{.Command}}"])
 }
 
 #[test]
 fn ctrl_c_during_a_concurrent_run_stops_and_cleans_up_every_topic() {
-    let tmp = tempfile::tempdir().unwrap();
-    let work = init_work(tmp.path());
+    let (_tmp, work) = init_work().expect("sre-check init");
     // Two topics, each held in a step of its own: iac in its `docker build`, monitoring in
     // `docker compose up --wait` (the reference solution, with one more service that never gets
     // healthy; Compose builds with BuildKit, whose build steps are no containers to see).
@@ -221,8 +201,7 @@ fn verdicts(report: &Report) -> Vec<TopicVerdicts> {
 
 #[test]
 fn topics_run_at_once_report_what_they_report_one_after_another() {
-    let tmp = tempfile::tempdir().unwrap();
-    let work = init_work(tmp.path());
+    let (_tmp, work) = init_work().expect("sre-check init");
     // The starter kit: its iac build fails for a privilege reason, postgres loads its database
     // in containers and finds the questions unanswered; the written topics are unchanged.
     let topics = [

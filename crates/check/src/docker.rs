@@ -624,27 +624,28 @@ impl Docker {
     /// finish that request after the first sweep listed what there was: the sweep is repeated
     /// after a pause until a round finds nothing (at most [`SETTLE_ROUNDS`] more rounds).
     pub fn cleanup(&self) -> Removed {
-        let projects = self.projects.lock().map(|p| p.clone()).unwrap_or_default();
         let label = format!("{LABEL_RUN}={}", self.run_id);
-        let mut removed = Removed::default();
-        for round in 0..=SETTLE_ROUNDS {
-            if round > 0 {
-                if !process::killed_any() {
+        let mut removed = self.down_and_sweep(&label);
+        if process::killed_any() {
+            for _ in 0..SETTLE_ROUNDS {
+                std::thread::sleep(SETTLE_PAUSE);
+                let late = self.down_and_sweep(&label);
+                if late.is_empty() {
                     break;
                 }
-                std::thread::sleep(SETTLE_PAUSE);
-            }
-            for project in &projects {
-                let _ = self.compose_down(project);
-            }
-            let swept = sweep(&label, false);
-            let done = round > 0 && swept.is_empty();
-            removed.extend(swept);
-            if done {
-                break;
+                removed.extend(late);
             }
         }
         removed
+    }
+
+    /// One cleanup round: `compose down` of every project, then the sweep of `label`.
+    fn down_and_sweep(&self, label: &str) -> Removed {
+        let projects = self.projects.lock().map(|p| p.clone()).unwrap_or_default();
+        for project in &projects {
+            let _ = self.compose_down(project);
+        }
+        sweep(label, false)
     }
 }
 

@@ -150,7 +150,7 @@ impl Drop for CleanupGuard<'_> {
 }
 
 /// A run id unique on this machine: time and process id. Not a secret.
-fn run_id() -> String {
+pub fn run_id() -> String {
     let nanos = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_nanos());

@@ -28,16 +28,7 @@ fn containers(label: &str) -> Vec<String> {
 #[test]
 fn cleanup_after_a_killed_client_removes_a_container_made_after_its_first_sweep() {
     let info = docker::probe().expect("the Docker engine answers (scripts/setup starts it)");
-    // A run id of this test's own: time and pid, as sre-check makes them.
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_nanos();
-    let run_id = format!(
-        "{:012x}{:06x}",
-        nanos & 0xffff_ffff_ffff,
-        std::process::id() & 0xff_ffff
-    );
+    let run_id = sre_check::run_command::run_id();
     let docker = Docker::new(&run_id, info, 1.0);
     let label = format!("{LABEL_RUN}={run_id}");
 
