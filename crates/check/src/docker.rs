@@ -952,6 +952,21 @@ impl Docker {
         Ok(())
     }
 
+    /// Sends `signal` (`HUP`…) to a running container's main process.
+    pub fn signal_container(&self, id: &str, signal: &str) -> anyhow::Result<()> {
+        let out = process::run(
+            self.docker(&["kill", "--signal", signal, id]),
+            self.scaled(QUICK),
+        )?;
+        if !out.success() {
+            bail!(
+                "sending SIG{signal} to container {id} failed: {}",
+                out.combined()
+            );
+        }
+        Ok(())
+    }
+
     /// Removes a container (running or not) and its anonymous volumes.
     pub fn remove_container(&self, id: &str) -> anyhow::Result<()> {
         let out = process::run(

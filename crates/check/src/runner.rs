@@ -79,6 +79,18 @@ impl Verdict {
         }
     }
 
+    /// The verdict with `line` added to its evidence (a skip has none).
+    pub fn with_evidence_line(self, line: Option<&str>) -> Verdict {
+        let Some(line) = line else {
+            return self;
+        };
+        match self {
+            Verdict::Pass { evidence } => Verdict::pass(format!("{evidence}\n{line}")),
+            Verdict::Fail { evidence, hint } => Verdict::fail(format!("{evidence}\n{line}"), hint),
+            skipped => skipped,
+        }
+    }
+
     /// Not run, and why.
     pub fn skipped(reason: impl Into<String>) -> Verdict {
         Verdict::Skipped {

@@ -13,7 +13,7 @@ use crate::process::CommandOutput;
 use crate::runner::Verdict;
 
 /// Where Debian's packages read their configuration when no `--config.file` is given.
-const PROMETHEUS_DEFAULT_CONFIG: &str = "/etc/prometheus/prometheus.yml";
+pub(super) const PROMETHEUS_DEFAULT_CONFIG: &str = "/etc/prometheus/prometheus.yml";
 pub(super) const ALERTMANAGER_DEFAULT_CONFIG: &str = "/etc/prometheus/alertmanager.yml";
 
 /// The `config` check.

@@ -11,6 +11,7 @@ mod files;
 mod http;
 mod live;
 mod locate;
+mod pace;
 mod prometheus;
 mod receivers;
 mod rules;
@@ -201,11 +202,12 @@ fn checks_on_running_stack<'a>(run: &mut TopicRun, stack: &Stack<'a>, live: &mut
     let mut cadence = None;
     let mut targets_up = None;
     let targets = run.check(id::TARGETS, |_| {
-        let started = match Live::start(stack)? {
+        let mut started = match Live::start(stack)? {
             Ok(started) => started,
             Err(verdict) => return Ok(verdict),
         };
         let found = started.cadence()?;
+        started.speed_up(stack)?;
         let verdict = targets::check(stack, &started, &found)?;
         if matches!(verdict, Verdict::Pass { .. }) {
             targets_up = Some(alerts::Evaluations::now(&started.prometheus())?);
@@ -235,8 +237,10 @@ fn checks_on_running_stack<'a>(run: &mut TopicRun, stack: &Stack<'a>, live: &mut
         skip_after(run, id::RULES, reason);
         return;
     };
+    let pace = session.pace().evidence();
     let quiet = run.check(id::QUIET, |ctx| {
         alerts::quiet(ctx, stack, session, &cadence, &targets_up)
+            .map(|verdict| verdict.with_evidence_line(pace.as_deref()))
     });
     if quiet != Status::Pass {
         let reason = "not run: alerts fire or stay pending on the healthy stack";
@@ -253,7 +257,13 @@ fn fault_checks(run: &mut TopicRun, stack: &Stack, session: &Live, cadence: &Cad
     let mut web_tier = None;
     run.check(id::FAULT_DB, |ctx| {
         let faults = [&faults::DATABASE, &faults::WEB_TIER];
-        let outcome = faults::inject(ctx, stack, session, cadence, &faults);
+        let pace = session.pace().evidence();
+        let outcome = faults::inject(ctx, stack, session, cadence, &faults).map(|verdicts| {
+            verdicts
+                .into_iter()
+                .map(|verdict| verdict.with_evidence_line(pace.as_deref()))
+                .collect::<Vec<_>>()
+        });
         let (database, web) = match outcome {
             Ok(verdicts) => {
                 let mut verdicts = verdicts.into_iter();

@@ -177,6 +177,16 @@ struct ConfigData {
     yaml: String,
 }
 
+/// What `/api/v1/status/runtimeinfo` says of the configuration's reloads.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RuntimeInfo {
+    /// Whether the last reload succeeded.
+    pub reload_config_success: bool,
+    /// When the configuration was last loaded successfully.
+    pub last_config_time: String,
+}
+
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct QueryData {
@@ -264,6 +274,11 @@ impl<'p> Prometheus<'p> {
     /// The loaded configuration, defaults filled in, as YAML.
     pub fn config_yaml(&self) -> anyhow::Result<String> {
         Ok(self.data::<ConfigData>("/api/v1/status/config")?.yaml)
+    }
+
+    /// Whether and when the configuration was last (re)loaded.
+    pub fn runtime_info(&self) -> anyhow::Result<RuntimeInfo> {
+        self.data("/api/v1/status/runtimeinfo")
     }
 
     /// Evaluates `expr` now. The inner `Err` is Prometheus' message for a query it rejects.

@@ -9,12 +9,17 @@ use std::time::Duration;
 use crate::yaml::{self, Node, Value};
 use anyhow::Context;
 
+use super::PROMETHEUS;
+use super::config::PROMETHEUS_DEFAULT_CONFIG;
+use super::pace::ConfigCopy;
 use crate::docker::{ComposeProject, Docker, tail};
 use crate::process::{CommandOutput, RunError};
 use crate::workdir::WorkDir;
 
 /// The topic's folder in the working copy.
 pub const FOLDER: &str = "monitoring";
+/// The checker's own folder in the working copy (never uploaded).
+const REPORT_FOLDER: &str = ".sre-check";
 /// The compose file the candidate edits.
 pub const COMPOSE_FILE: &str = "docker-compose.yml";
 /// Picked up as well when present, as `docker compose` itself would.
@@ -71,6 +76,8 @@ pub struct Stack<'a> {
     pub project: ComposeProject,
     services: BTreeMap<String, Service>,
     root: PathBuf,
+    /// The checker's copy of prometheus.yml, mounted over the candidate's, or why there is none.
+    config_copy: Result<ConfigCopy, String>,
 }
 
 /// What opening the stack found.
@@ -104,12 +111,45 @@ impl<'a> Stack<'a> {
             return Ok(Opened::Invalid(config.combined()));
         }
         let services = parse_services(&config.stdout, &dir)?;
-        Ok(Opened::Ready(Box::new(Stack {
+        let mut stack = Stack {
             docker,
             project,
             services,
             root: workdir.root().to_path_buf(),
-        })))
+            config_copy: Err(String::new()),
+        };
+        // After the services are read: their mounts are the candidate's, without the copy.
+        stack.config_copy = stack.copy_prometheus_config(&workdir.path(REPORT_FOLDER));
+        if let Ok(copy) = &stack.config_copy {
+            stack.project.files.push(copy.compose_file());
+        }
+        Ok(Opened::Ready(Box::new(stack)))
+    }
+
+    /// A copy of the candidate's prometheus.yml in `dir`, mounted over theirs (see pace.rs), or
+    /// why not.
+    fn copy_prometheus_config(&self, dir: &Path) -> Result<ConfigCopy, String> {
+        let service = self
+            .service(PROMETHEUS)
+            .ok_or_else(|| format!("there is no `{PROMETHEUS}` service"))?;
+        let target = service
+            .flag("--config.file")
+            .unwrap_or(PROMETHEUS_DEFAULT_CONFIG);
+        let host = self
+            .host_path(PROMETHEUS, target)
+            .filter(|path| path.is_file())
+            .ok_or_else(|| {
+                format!(
+                    "{target} is not a file mounted from the working copy, so the checker \
+                     cannot mount a copy of it"
+                )
+            })?;
+        ConfigCopy::create(dir, &host, target).map_err(|e| format!("{e:#}"))
+    }
+
+    /// The checker's copy of prometheus.yml, or why there is none.
+    pub fn config_copy(&self) -> Result<&ConfigCopy, &str> {
+        self.config_copy.as_ref().map_err(String::as_str)
     }
 
     /// A service by name.
