@@ -88,7 +88,8 @@ fn ctrl_c_during_a_concurrent_run_stops_and_cleans_up_every_topic() {
     let (_tmp, work) = init_work().expect("sre-check init");
     // Two topics, each held in a step of its own: iac in its `docker build`, monitoring in
     // `docker compose up --wait` (the reference solution, with one more service that never gets
-    // healthy; Compose builds with BuildKit, whose build steps are no containers to see).
+    // healthy; Compose builds with BuildKit, whose build steps are no containers to see). The
+    // markers are shell comments: an extra argument to `sleep` would end it at once.
     let iac_marker = format!("sigint-concurrent-iac-{}", std::process::id());
     let monitoring_marker = format!("sigint-concurrent-monitoring-{}", std::process::id());
     std::fs::write(
@@ -100,7 +101,7 @@ fn ctrl_c_during_a_concurrent_run_stops_and_cleans_up_every_topic() {
     let compose = work.join("monitoring/docker-compose.yml");
     let text = std::fs::read_to_string(&compose).unwrap();
     let holder = format!(
-        "services:\n  holder:\n    image: debian:bookworm\n    command: [\"sleep\", \"600\", \"{monitoring_marker}\"]\n    healthcheck:\n      test: [\"CMD\", \"false\"]\n      interval: 5s\n      retries: 200\n"
+        "services:\n  holder:\n    image: debian:bookworm\n    command: [\"sh\", \"-c\", \"sleep 600 # {monitoring_marker}\"]\n    healthcheck:\n      test: [\"CMD\", \"false\"]\n      interval: 5s\n      retries: 200\n"
     );
     assert!(text.contains("\nservices:\n"));
     std::fs::write(
