@@ -936,45 +936,35 @@ impl Docker {
 
     /// Stops a running container (its stop signal, then SIGKILL after 10 s).
     pub fn stop_container(&self, id: &str) -> anyhow::Result<()> {
-        let out = process::run(self.docker(&["stop", id]), self.scaled(QUICK))?;
-        if !out.success() {
-            bail!("stopping container {id} failed: {}", out.combined());
-        }
-        Ok(())
+        self.container_command(&["stop", id], &format!("stopping container {id}"))
     }
 
     /// Starts a stopped container again, as it was.
     pub fn start_container(&self, id: &str) -> anyhow::Result<()> {
-        let out = process::run(self.docker(&["start", id]), self.scaled(QUICK))?;
-        if !out.success() {
-            bail!("starting container {id} failed: {}", out.combined());
-        }
-        Ok(())
+        self.container_command(&["start", id], &format!("starting container {id}"))
     }
 
     /// Sends `signal` (`HUP`…) to a running container's main process.
     pub fn signal_container(&self, id: &str, signal: &str) -> anyhow::Result<()> {
-        let out = process::run(
-            self.docker(&["kill", "--signal", signal, id]),
-            self.scaled(QUICK),
-        )?;
-        if !out.success() {
-            bail!(
-                "sending SIG{signal} to container {id} failed: {}",
-                out.combined()
-            );
-        }
-        Ok(())
+        self.container_command(
+            &["kill", "--signal", signal, id],
+            &format!("sending SIG{signal} to container {id}"),
+        )
     }
 
     /// Removes a container (running or not) and its anonymous volumes.
     pub fn remove_container(&self, id: &str) -> anyhow::Result<()> {
-        let out = process::run(
-            self.docker(&["rm", "--force", "--volumes", id]),
-            self.scaled(QUICK),
-        )?;
+        self.container_command(
+            &["rm", "--force", "--volumes", id],
+            &format!("removing container {id}"),
+        )
+    }
+
+    /// A quick `docker` command on one container; `doing` names it when it fails.
+    fn container_command(&self, args: &[&str], doing: &str) -> anyhow::Result<()> {
+        let out = process::run(self.docker(args), self.scaled(QUICK))?;
         if !out.success() {
-            bail!("removing container {id} failed: {}", out.combined());
+            bail!("{doing} failed: {}", out.combined());
         }
         Ok(())
     }
