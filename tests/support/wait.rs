@@ -56,6 +56,25 @@ pub async fn texts(client: &Client, css: &str) -> Result<Vec<String>> {
     }
 }
 
+/// Waits until the first element matching `css` reads `want`: a page the app renders shows its
+/// parts as their fetches answer, so the first match may at first be a later part's.
+pub async fn text(client: &Client, css: &str, want: &str) -> Result<()> {
+    let deadline = Instant::now() + PAGE_TIMEOUT;
+    loop {
+        let seen = match client.find(Locator::Css(css)).await {
+            Ok(found) => found.text().await.unwrap_or_default(),
+            Err(_) => String::new(),
+        };
+        if seen == want {
+            return Ok(());
+        }
+        if Instant::now() > deadline {
+            bail!("the first `{css}` reads {seen:?}, not {want:?}, after {PAGE_TIMEOUT:?}");
+        }
+        tokio::time::sleep(POLL).await;
+    }
+}
+
 /// Waits until the address bar shows `path` (e.g. `/topic/iac`).
 pub async fn path(client: &Client, path: &str) -> Result<()> {
     let deadline = Instant::now() + PAGE_TIMEOUT;
