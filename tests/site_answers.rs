@@ -257,7 +257,8 @@ async fn a_conflict_lets_the_candidate_choose_and_submit_lists_what_is_unanswere
         client
             .goto(&server.url(&format!("/?invite={token}")))
             .await?;
-        wait::path(&client, "/").await?;
+        // The page loaded next must find the invite stored (`/?invite=` is already the path `/`).
+        wait::invite_taken(&client).await?;
         client.goto(&server.url("/topic/iac/")).await?;
         type_into(&client, "textarea#answer-infra", "Mine, from this tab.").await?;
         // The editor starts from the handed-out file's text; typing adds to it.

@@ -75,6 +75,22 @@ pub async fn text(client: &Client, css: &str, want: &str) -> Result<()> {
     }
 }
 
+/// Waits until the site has taken the invite from the address: it stores the invite, then cleans
+/// the address, so a page loaded after this one sends answers to the server.
+pub async fn invite_taken(client: &Client) -> Result<()> {
+    let deadline = Instant::now() + PAGE_TIMEOUT;
+    loop {
+        let current = client.current_url().await?;
+        if !current.query().unwrap_or_default().contains("invite=") {
+            return Ok(());
+        }
+        if Instant::now() > deadline {
+            bail!("the address still holds the invite after {PAGE_TIMEOUT:?}: {current}");
+        }
+        tokio::time::sleep(POLL).await;
+    }
+}
+
 /// Waits until the address bar shows `path` (e.g. `/topic/iac`).
 pub async fn path(client: &Client, path: &str) -> Result<()> {
     let deadline = Instant::now() + PAGE_TIMEOUT;
